@@ -1,0 +1,42 @@
+# Everything runs inside .venv, made on first use from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo run test check lint typecheck bench translations clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/coach demo
+
+run: $(STAMP)
+	$(BIN)/coach run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot scheduler tests bench
+	$(BIN)/ruff format --check bot scheduler tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o locales/messages.pot --no-location --sort-output bot
+	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --previous
+	$(BIN)/pybabel compile -D messages -d locales --statistics
+
+clean:
+	rm -rf $(VENV) var/*.db

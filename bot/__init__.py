@@ -1,0 +1,1 @@
+"""Coach: a chat coach for digital inclusion."""

@@ -1,0 +1,89 @@
+"""The ``coach`` command: run the coach, try it, check the curriculum, upgrade the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.config import Settings
+from bot.course.loader import check_course
+
+app = typer.Typer(
+    help="Coach: lessons in the chat apps learners already use.", no_args_is_help=True
+)
+curriculum_app = typer.Typer(help="Trainers' tools for the curriculum files.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(curriculum_app, name="curriculum")
+app.add_typer(db_app, name="db")
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@curriculum_app.command("check")
+def curriculum_check(
+    path: Annotated[Path | None, typer.Argument(help="The curriculum folder.")] = None,
+) -> None:
+    """Validate every lesson; print each problem as file:line: what is wrong."""
+    folder = path or Settings().curriculum_path
+    course, problems = check_course(folder)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems or course is None:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"OK: {len(course.modules)} modules, {len(course.lessons)} lessons.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    asyncio.run(_upgrade(Settings()))
+    typer.echo("Database is up to date.")
+
+
+async def _upgrade(settings: Settings) -> None:
+    from bot.store.database import create_engine, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def run() -> None:
+    """Run the coach: the web chat and every configured channel."""
+    _logging()
+    _serve(Settings())
+
+
+@app.command()
+def demo() -> None:
+    """Try the coach locally: SQLite, the web chat, no token needed."""
+    _logging()
+    settings = Settings()
+    asyncio.run(_upgrade(settings))
+    _serve(settings)
+
+
+def _serve(settings: Settings) -> None:
+    from bot.app import build, serve
+    from bot.course.loader import CourseError
+
+    try:
+        coach = build(settings)
+    except CourseError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo("The curriculum has errors; fix them and start again.", err=True)
+        raise typer.Exit(1) from error
+    asyncio.run(serve(coach))

@@ -1,0 +1,34 @@
+"""Settings, read from the environment (prefix ``COACH_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COACH_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
+
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'coach.db'}"
+    curriculum_path: Path = ROOT / "curriculum"
+    locales_path: Path = ROOT / "locales"
+    languages: list[str] = Field(default_factory=lambda: ["en", "fr", "ar"])
+    default_language: str = "en"
+    fallback_language: str = "en"
+    default_timezone: str = "Europe/Paris"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    max_upload_mb: int = 10
+    course_poll_seconds: float = 5.0
+
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None

@@ -1,0 +1,38 @@
+"""What the core decides to do, as data the service carries out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.text import Text
+from bot.course.model import Media
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option offered to the learner: a button and the number to type for it."""
+
+    label: Text
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the learner; ``tag`` names it so a reply to it can be recognised."""
+
+    parts: tuple[Text, ...]
+    choices: tuple[Choice, ...] = ()
+    media: Media | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """An analytics event for the append-only log (ids and figures only)."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = Reply | Record

@@ -1,0 +1,203 @@
+"""Taking a lesson: showing steps, grading quizzes, checking practice, finishing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from bot.core import payloads
+from bot.core.effects import Choice, Effect, Record, Reply
+from bot.core.events import Inbound, InboundKind
+from bot.core.menus import lesson_title
+from bot.core.progress import lessons_done, progress_bar, record_active_day
+from bot.core.state import LearnerState, LessonProgress, LessonStatus
+from bot.core.text import N_, CourseText, Text, Verbatim, course_text
+from bot.course.model import (
+    Course,
+    Lesson,
+    MessageStep,
+    PracticeKind,
+    PracticeStep,
+    QuizStep,
+    Step,
+)
+
+Outcome = tuple[LearnerState, list[Effect]]
+
+_KIND_FOR_PRACTICE = {
+    PracticeKind.PHOTO: InboundKind.PHOTO,
+    PracticeKind.VOICE: InboundKind.VOICE,
+    PracticeKind.VIDEO_NOTE: InboundKind.VIDEO_NOTE,
+    PracticeKind.LOCATION: InboundKind.LOCATION,
+    PracticeKind.CONTACT: InboundKind.CONTACT,
+    PracticeKind.DOCUMENT: InboundKind.DOCUMENT,
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a learner is inside a lesson."""
+
+    lesson: Lesson
+    step: Step
+    progress: LessonProgress
+
+
+def position(state: LearnerState, course: Course) -> Position | None:
+    """The learner's current step, if they are inside a lesson that still has it."""
+    if state.current_lesson is None:
+        return None
+    lesson = course.lesson(state.current_lesson)
+    progress = state.lesson_progress(state.current_lesson)
+    if lesson is None or progress is None or progress.step_id is None:
+        return None
+    index = lesson.step_index(progress.step_id)
+    if index is None:
+        return None
+    return Position(lesson, lesson.steps[index], progress)
+
+
+def show_step(lesson: Lesson, step: Step) -> list[Effect]:
+    """The messages that present one step."""
+
+    def text(name: str, source: str) -> CourseText:
+        return course_text(lesson.id, step.id, name, source)
+
+    if isinstance(step, MessageStep):
+        next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
+        return [Reply((text("text", step.text),), (next_choice,), media=step.media)]
+    if isinstance(step, QuizStep):
+        choices = tuple(
+            Choice(text(f"option-{i + 1}", option), payloads.answer(lesson.id, step.id, i))
+            for i, option in enumerate(step.options)
+        )
+        return [Reply((text("question", step.question),), choices)]
+    if isinstance(step, PracticeStep):
+        skip = (Choice(N_("Skip this task"), payloads.skip(lesson.id, step.id)),)
+        prompt = text("prompt", step.prompt)
+        if step.target is None:
+            return [Reply((prompt,), skip)]
+        target = text("target", step.target)
+        return [Reply((prompt,)), Reply((target,), skip, tag=f"{lesson.id}/{step.id}")]
+    finish = Choice(N_("Finish the lesson ✅"), payloads.next_step(lesson.id, step.id))
+    return [Reply((text("text", step.recap),), (finish,))]
+
+
+def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
+    """Start a lesson, resume it where the learner left it, or take it again when done."""
+    progress = state.lesson_progress(lesson.id)
+    step_index = lesson.step_index(progress.step_id) if progress and progress.step_id else None
+    resumed = progress is not None and progress.status is LessonStatus.STARTED
+    resumed = resumed and step_index is not None
+    if progress is None or not resumed or step_index is None:
+        progress = LessonProgress(lesson.id, LessonStatus.STARTED, lesson.steps[0].id, 0, now)
+        step_index = 0
+    state = replace(state.with_progress(progress), current_lesson=lesson.id)
+    if resumed:
+        intro = N_("Welcome back to “{title}”.", title=lesson_title(lesson))
+        record = Record("lesson_resumed", {"lesson": lesson.id, "step": progress.step_id})
+    else:
+        intro = N_(
+            "📘 {title} — about {minutes} min.", title=lesson_title(lesson), minutes=lesson.minutes
+        )
+        record = Record("lesson_started", {"lesson": lesson.id})
+    return state, [record, Reply((intro,)), *show_step(lesson, lesson.steps[step_index])]
+
+
+def advance(
+    state: LearnerState, at: Position, course: Course, now: datetime, today: date
+) -> Outcome:
+    """Mark the current step finished and show the next one, or finish the lesson."""
+    state = record_active_day(state, today)
+    effects: list[Effect] = [Record("step_done", {"lesson": at.lesson.id, "step": at.step.id})]
+    index = at.lesson.step_index(at.step.id)
+    assert index is not None
+    if index + 1 < len(at.lesson.steps):
+        following = at.lesson.steps[index + 1]
+        progress = replace(at.progress, step_id=following.id, step_attempts=0)
+        return state.with_progress(progress), effects + show_step(at.lesson, following)
+    progress = replace(
+        at.progress, status=LessonStatus.DONE, step_id=None, step_attempts=0, finished_at=now
+    )
+    state = replace(state.with_progress(progress), current_lesson=None)
+    finished = Record("lesson_finished", {"lesson": at.lesson.id, "score": progress.score})
+    return state, [*effects, finished, finished_message(state, at.lesson, course)]
+
+
+def finished_message(state: LearnerState, lesson: Lesson, course: Course) -> Reply:
+    """Congratulate, show the score and the bar, and offer what comes next."""
+    quizzes = sum(isinstance(step, QuizStep) for step in lesson.steps)
+    progress = state.lesson_progress(lesson.id)
+    score = progress.score if progress else 0
+    done, total = lessons_done(state, course), len(course.lessons)
+    parts: list[Text] = [N_("🎉 Well done! You finished “{title}”.", title=lesson_title(lesson))]
+    if quizzes:
+        parts.append(N_("Right at the first try: {score} of {total}.", score=score, total=quizzes))
+    parts.append(N_("Lessons done: {done} of {total}", done=done, total=total))
+    parts.append(Verbatim(progress_bar(done, total)))
+    choices = []
+    following = course.next_lesson(lesson.id)
+    if following is not None:
+        label = N_("Next lesson: {title}", title=lesson_title(following))
+        choices.append(Choice(label, payloads.lesson(following.id)))
+    choices.append(Choice(N_("Back to the menu"), payloads.MENU))
+    return Reply(tuple(parts), tuple(choices))
+
+
+def answer_quiz(
+    state: LearnerState, at: Position, option: int, course: Course, now: datetime, today: date
+) -> Outcome:
+    """Grade an answer: feedback, then the next step, or the question again."""
+    step = at.step
+    assert isinstance(step, QuizStep)
+    correct = option == step.answer
+    record = Record(
+        "quiz_answered",
+        {
+            "lesson": at.lesson.id,
+            "step": step.id,
+            "correct": correct,
+            "attempt": at.progress.step_attempts + 1,
+        },
+    )
+    if not correct:
+        progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
+        feedback = Reply(
+            (course_text(at.lesson.id, step.id, "wrong", step.wrong), N_("Try again."))
+        )
+        return state.with_progress(progress), [record, feedback, *show_step(at.lesson, step)]
+    score = at.progress.score + (1 if at.progress.step_attempts == 0 else 0)
+    at = replace(at, progress=replace(at.progress, score=score))
+    feedback = Reply((course_text(at.lesson.id, step.id, "right", step.right),))
+    state, effects = advance(state, at, course, now, today)
+    return state, [record, feedback, *effects]
+
+
+def practice_accepts(step: PracticeStep, tag: str, event: Inbound) -> bool:
+    """Whether what arrived is what the practice task asked for."""
+    if step.expect is PracticeKind.REPLY:
+        return event.reply_to_tag == tag
+    if step.expect is PracticeKind.FORWARD:
+        return event.forwarded
+    if step.expect is PracticeKind.TEXT:
+        text = event.text or ""
+        return event.kind is InboundKind.TEXT and bool(re.search(step.pattern or ".", text, re.I))
+    return event.kind is _KIND_FOR_PRACTICE[step.expect]
+
+
+def try_practice(
+    state: LearnerState, at: Position, event: Inbound, course: Course, now: datetime, today: date
+) -> Outcome:
+    """Complete the practice step, or give the hint and keep waiting."""
+    step = at.step
+    assert isinstance(step, PracticeStep)
+    data = {"lesson": at.lesson.id, "step": step.id, "kind": event.kind.value}
+    if practice_accepts(step, f"{at.lesson.id}/{step.id}", event):
+        success = Reply((course_text(at.lesson.id, step.id, "success", step.success),))
+        state, effects = advance(state, at, course, now, today)
+        return state, [Record("practice_done", data), success, *effects]
+    progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
+    skip = Choice(N_("Skip this task"), payloads.skip(at.lesson.id, step.id))
+    hint = Reply((course_text(at.lesson.id, step.id, "hint", step.hint),), (skip,))
+    return state.with_progress(progress), [Record("practice_hint", data), hint]

@@ -1,0 +1,56 @@
+"""A learner's state as the core sees it: plain, immutable data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class LearnerStatus(StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
+class LessonStatus(StrEnum):
+    STARTED = "started"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    lesson_id: str
+    status: LessonStatus
+    step_id: str | None
+    score: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    step_attempts: int = 0
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    """Everything the core needs to decide the next step for one learner.
+
+    ``choices`` are the payloads of the options last offered, in order, so a typed
+    number means the same as pressing that button.
+    """
+
+    language: str | None = None
+    status: LearnerStatus = LearnerStatus.ACTIVE
+    current_lesson: str | None = None
+    choices: tuple[str, ...] = ()
+    progress: dict[str, LessonProgress] = field(default_factory=dict)
+    streak_days: int = 0
+    last_active_day: date | None = None
+    first_name: str | None = None
+    timezone: str = "UTC"
+
+    def lesson_progress(self, lesson_id: str) -> LessonProgress | None:
+        return self.progress.get(lesson_id)
+
+    def with_progress(self, item: LessonProgress) -> LearnerState:
+        return replace(self, progress={**self.progress, item.lesson_id: item})
+
+    def done_lessons(self) -> set[str]:
+        return {k for k, v in self.progress.items() if v.status is LessonStatus.DONE}

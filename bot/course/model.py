@@ -1,0 +1,129 @@
+"""The course as immutable data: what the loader builds and the core reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PracticeKind(StrEnum):
+    """What a practice step expects the learner to send."""
+
+    PHOTO = "photo"
+    VOICE = "voice"
+    VIDEO_NOTE = "video_note"
+    LOCATION = "location"
+    CONTACT = "contact"
+    DOCUMENT = "document"
+    REPLY = "reply"
+    FORWARD = "forward"
+    TEXT = "text"
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    AUDIO = "audio"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file shipped with the curriculum, shown with a step."""
+
+    kind: MediaKind
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MessageStep:
+    id: str
+    text: str
+    media: Media | None = None
+
+
+@dataclass(frozen=True)
+class QuizStep:
+    id: str
+    question: str
+    options: tuple[str, ...]
+    answer: int
+    right: str
+    wrong: str
+
+
+@dataclass(frozen=True)
+class PracticeStep:
+    id: str
+    prompt: str
+    expect: PracticeKind
+    hint: str
+    success: str
+    pattern: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckpointStep:
+    id: str
+    recap: str
+
+
+Step = MessageStep | QuizStep | PracticeStep | CheckpointStep
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    module_id: str
+    title: str
+    minutes: int
+    steps: tuple[Step, ...]
+    competence: str | None = None
+    notes: str | None = None
+
+    def step_index(self, step_id: str) -> int | None:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        return None
+
+    def media_bytes(self) -> int:
+        return sum(s.media.size for s in self.steps if isinstance(s, MessageStep) and s.media)
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    lessons: tuple[Lesson, ...]
+
+
+@dataclass(frozen=True)
+class Course:
+    id: str
+    title: str
+    source_language: str
+    modules: tuple[Module, ...]
+    _lessons: dict[str, Lesson] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for module in self.modules:
+            for lesson in module.lessons:
+                self._lessons[lesson.id] = lesson
+
+    @property
+    def lessons(self) -> tuple[Lesson, ...]:
+        return tuple(lesson for module in self.modules for lesson in module.lessons)
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return self._lessons.get(lesson_id)
+
+    def module(self, module_id: str) -> Module | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def next_lesson(self, lesson_id: str) -> Lesson | None:
+        ordered = self.lessons
+        for index, lesson in enumerate(ordered):
+            if lesson.id == lesson_id and index + 1 < len(ordered):
+                return ordered[index + 1]
+        return None

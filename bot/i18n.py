@@ -1,0 +1,130 @@
+"""Interface and lesson text in the learner's language, from gettext catalogs.
+
+Catalogs are read from the ``.po`` files at start: fuzzy entries are left out, so a
+changed source text falls back along the chain (learner's language, the configured
+fallback, the source) instead of showing a stale translation.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from bot.core.text import CourseText, Msg, Text, Verbatim
+
+log = logging.getLogger(__name__)
+DOMAINS = ("messages", "curriculum")
+
+
+def load_catalog(path: Path, locale: str) -> Translations | None:
+    """Read one ``.po`` file into translations without its fuzzy entries; None if broken."""
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale, abort_invalid=True)
+        buffer = BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        return Translations(buffer)
+    except Exception as error:  # a broken catalog must not stop the other languages
+        log.warning("catalog %s could not be read: %s", path, error)
+        return None
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    rtl: bool
+
+
+class Catalogs:
+    """Every configured language's catalogs, each falling back to the next in the chain."""
+
+    def __init__(self, locales: Path, languages: list[str], fallback: str) -> None:
+        self.fallback = fallback
+        self.languages: dict[str, Language] = {}
+        self._translations: dict[tuple[str, str], NullTranslations] = {}
+        for code in languages:
+            try:
+                locale = Locale.parse(code)
+            except (ValueError, UnknownLocaleError):
+                log.warning("language %s is not a known locale; left out", code)
+                continue
+            name = locale.get_display_name(locale) or code
+            rtl = locale.character_order == "right-to-left"
+            self.languages[code] = Language(code, name[:1].upper() + name[1:], rtl)
+        for domain in DOMAINS:
+            base = self._load(locales, fallback, domain) or NullTranslations()
+            self._translations[(fallback, domain)] = base
+            for code in self.languages:
+                if code == fallback:
+                    continue
+                own = self._load(locales, code, domain)
+                if own is None:
+                    self._translations[(code, domain)] = base
+                else:
+                    own.add_fallback(base)
+                    self._translations[(code, domain)] = own
+
+    @staticmethod
+    def _load(locales: Path, code: str, domain: str) -> Translations | None:
+        path = locales / code / "LC_MESSAGES" / f"{domain}.po"
+        return load_catalog(path, code) if path.exists() else None
+
+    def names(self) -> dict[str, str]:
+        return {code: language.name for code, language in self.languages.items()}
+
+    def best_match(self, hint: str | None, default: str) -> str:
+        """The offered language closest to a browser's or Telegram's language code."""
+        if hint:
+            for candidate in (hint, hint.replace("-", "_").split("_")[0]):
+                if candidate in self.languages:
+                    return candidate
+        return default if default in self.languages else self.fallback
+
+    def translator(self, code: str, domain: str) -> NullTranslations:
+        return self._translations.get((code, domain)) or self._translations[(self.fallback, domain)]
+
+    def render(self, text: Text, code: str) -> str:
+        """Turn one piece of text into the learner's language."""
+        if isinstance(text, Verbatim):
+            return text.text
+        if isinstance(text, CourseText):
+            found = self.translator(code, "curriculum").pgettext(text.context, text.source)
+            return found if isinstance(found, str) else text.source
+        return self._render_msg(text, code)
+
+    def _render_msg(self, msg: Msg, code: str) -> str:
+        messages = self.translator(code, "messages")
+        if msg.plural is not None and msg.n is not None:
+            template = messages.ngettext(msg.msgid, msg.plural, msg.n)
+            source = msg.msgid if msg.n == 1 else msg.plural
+        else:
+            template = messages.gettext(msg.msgid)
+            source = msg.msgid
+        params = {key: self._param(value, code) for key, value in msg.params.items()}
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError, ValueError):
+            log.warning("translation of %r in %s has broken placeholders", msg.msgid, code)
+            return source.format(**params)
+
+    def _param(self, value: Any, code: str) -> Any:
+        if isinstance(value, Msg | CourseText | Verbatim):
+            return self.render(value, code)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_decimal(value, locale=code)
+        return value
+
+    def is_rtl(self, code: str) -> bool:
+        language = self.languages.get(code)
+        return language.rtl if language else False

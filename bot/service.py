@@ -1,0 +1,145 @@
+"""The coach service: one learner event in, one transaction, the replies out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.core.effects import Record, Reply
+from bot.core.events import Inbound, Sender
+from bot.core.turn import step
+from bot.course.holder import CourseHolder
+from bot.i18n import Catalogs
+from bot.rendering import render_reply
+from bot.store.outbox import OutboundMessage
+from bot.store.unit_of_work import Store
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 5
+
+
+class Unavailable(Exception):
+    """The database could not be reached; the event was not handled and may be sent again."""
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """How a channel delivers: ``pull`` channels fetch their messages (the web chat)."""
+
+    name: str
+    pull: bool
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CoachService:
+    def __init__(
+        self,
+        store: Store,
+        courses: CourseHolder,
+        catalogs: Catalogs,
+        *,
+        default_language: str,
+        default_timezone: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.courses = courses
+        self.catalogs = catalogs
+        self.default_language = default_language
+        self.default_timezone = default_timezone
+        self.clock = clock
+
+    async def handle(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
+        """Handle one event exactly once; a redelivered event gets the same replies back."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._handle_once(event, channel)
+            except IntegrityError:
+                # A concurrent delivery of the same update, or a learner created twice.
+                log.info("conflict on event %s, attempt %d", event.key, attempt)
+            except StaleDataError:
+                log.info("learner changed under event %s, attempt %d", event.key, attempt)
+            except DBAPIError as error:
+                if not error.connection_invalidated or attempt == ATTEMPTS:
+                    log.warning(
+                        "database unavailable for event %s: %s", event.key, type(error).__name__
+                    )
+                    raise Unavailable from error
+                log.info("database connection lost, retrying event %s", event.key)
+            except OSError as error:
+                log.warning(
+                    "database unreachable for event %s: %s", event.key, type(error).__name__
+                )
+                raise Unavailable from error
+        raise Unavailable(f"event {event.key} conflicted {ATTEMPTS} times")
+
+    async def language_for(self, sender: Sender) -> str:
+        """The language to speak to this sender in, before any event is handled."""
+        guess = self.catalogs.best_match(sender.language_hint, self.default_language)
+        try:
+            async with self.store.unit_of_work() as uow:
+                row = await uow.learners.find(sender, lock=False)
+        except (DBAPIError, OSError):
+            return guess
+        return row.language if row is not None and row.language else guess
+
+    async def messages_after(self, channel: str, chat_id: str, after: int) -> list[OutboundMessage]:
+        """What a pull channel's chat received after message ``after``."""
+        try:
+            async with self.store.unit_of_work() as uow:
+                return await uow.outbox.after(channel, chat_id, after)
+        except (DBAPIError, OSError) as error:
+            raise Unavailable from error
+
+    async def tag_of(self, channel: str, chat_id: str, message_id: int) -> str | None:
+        """The tag of one of this chat's messages, to recognise a reply to it."""
+        try:
+            async with self.store.unit_of_work() as uow:
+                return await uow.outbox.tag_of(channel, chat_id, message_id)
+        except (DBAPIError, OSError) as error:
+            raise Unavailable from error
+
+    async def _handle_once(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
+        now = self.clock()
+        course = self.courses.course
+        async with self.store.unit_of_work() as uow:
+            if await uow.inbound_seen(event.key):
+                return await uow.outbox.for_inbound(event.key)
+            row, before = await uow.learners.load_or_create(
+                event.sender, now, self.default_timezone
+            )
+            after, effects = step(before, event, course, now, self.catalogs.names())
+            await uow.learners.save(row, before, after, now)
+            await uow.remember_inbound(event.key, row.id, now)
+            language = after.language or self.catalogs.best_match(
+                event.sender.language_hint, self.default_language
+            )
+            replies = [effect for effect in effects if isinstance(effect, Reply)]
+            for effect in effects:
+                if isinstance(effect, Record):
+                    await uow.record(row.id, effect.name, effect.data, now)
+            for index, reply in enumerate(replies):
+                outbox_row = render_reply(
+                    reply,
+                    self.catalogs,
+                    language,
+                    learner_id=row.id,
+                    channel=channel.name,
+                    chat_id=event.sender.chat_id,
+                    inbound_key=event.key,
+                    index=index,
+                    now=now,
+                    pull=channel.pull,
+                )
+                await uow.outbox.add(outbox_row)
+            messages = await uow.outbox.for_inbound(event.key)
+        log.info("event %s for learner %d: %d replies", event.key, row.id, len(messages))
+        return messages

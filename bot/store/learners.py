@@ -1,0 +1,111 @@
+"""Learners and their lesson progress, stored and loaded as core state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.events import Sender
+from bot.core.state import LearnerState, LearnerStatus, LessonProgress, LessonStatus
+from bot.store.tables import Learner, LessonProgressRow
+
+
+class LearnerRepository:
+    def __init__(self, session: AsyncSession, lock_rows: bool) -> None:
+        self.session = session
+        self.lock_rows = lock_rows
+
+    async def find(self, sender: Sender, lock: bool = True) -> Learner | None:
+        query = select(Learner).where(
+            Learner.channel == sender.channel,
+            Learner.chat_id == sender.chat_id,
+            Learner.user_id == sender.user_id,
+        )
+        if lock and self.lock_rows:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).one_or_none()
+
+    async def get(self, learner_id: int) -> Learner | None:
+        return await self.session.get(Learner, learner_id)
+
+    async def load_or_create(
+        self, sender: Sender, now: datetime, timezone: str
+    ) -> tuple[Learner, LearnerState]:
+        """The learner behind ``sender``, locked for this transaction; new ones are created."""
+        row = await self.find(sender)
+        if row is None:
+            row = Learner(
+                channel=sender.channel,
+                chat_id=sender.chat_id,
+                user_id=sender.user_id,
+                first_name=sender.first_name,
+                status=LearnerStatus.ACTIVE.value,
+                timezone=timezone,
+                choices=[],
+                streak_days=0,
+                created_at=now,
+                last_seen_at=now,
+            )
+            self.session.add(row)
+            await self.session.flush()
+        return row, await self.state_of(row)
+
+    async def state_of(self, row: Learner) -> LearnerState:
+        progress_rows = await self.session.scalars(
+            select(LessonProgressRow).where(LessonProgressRow.learner_id == row.id)
+        )
+        progress = {
+            p.lesson_id: LessonProgress(
+                lesson_id=p.lesson_id,
+                status=LessonStatus(p.status),
+                step_id=p.step_id,
+                score=p.score,
+                started_at=p.started_at,
+                finished_at=p.finished_at,
+                step_attempts=p.step_attempts,
+            )
+            for p in progress_rows
+        }
+        return LearnerState(
+            language=row.language,
+            status=LearnerStatus(row.status),
+            current_lesson=row.current_lesson,
+            choices=tuple(row.choices),
+            progress=progress,
+            streak_days=row.streak_days,
+            last_active_day=row.last_active_day,
+            first_name=row.first_name,
+            timezone=row.timezone,
+        )
+
+    async def save(
+        self, row: Learner, before: LearnerState, after: LearnerState, now: datetime
+    ) -> None:
+        """Write what changed; the version column refuses a concurrent update."""
+        row.language = after.language
+        row.status = after.status.value
+        row.current_lesson = after.current_lesson
+        row.choices = list(after.choices)
+        row.streak_days = after.streak_days
+        row.last_active_day = after.last_active_day
+        row.first_name = after.first_name
+        row.timezone = after.timezone
+        row.last_seen_at = now
+        for lesson_id, progress in after.progress.items():
+            if before.progress.get(lesson_id) == progress:
+                continue
+            await self.session.merge(
+                LessonProgressRow(
+                    learner_id=row.id,
+                    lesson_id=lesson_id,
+                    status=progress.status.value,
+                    step_id=progress.step_id,
+                    score=progress.score,
+                    step_attempts=progress.step_attempts,
+                    started_at=progress.started_at,
+                    finished_at=progress.finished_at,
+                )
+            )
+        await self.session.flush()

@@ -1,0 +1,135 @@
+"""The database tables, as typed SQLAlchemy 2 models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Learner(Base):
+    """One person in one chat on one channel; ``version`` guards concurrent updates."""
+
+    __tablename__ = "learners"
+    __table_args__ = (Index("uq_learner_identity", "channel", "chat_id", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    first_name: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    timezone: Mapped[str] = mapped_column(String(64))
+    current_lesson: Mapped[str | None] = mapped_column(String(128))
+    choices: Mapped[list[str]] = mapped_column(default=list)
+    streak_days: Mapped[int] = mapped_column(default=0)
+    last_active_day: Mapped[date | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=0)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class LessonProgressRow(Base):
+    __tablename__ = "lesson_progress"
+
+    learner_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    step_id: Mapped[str | None] = mapped_column(String(128))
+    score: Mapped[int] = mapped_column(default=0)
+    step_attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class EventRow(Base):
+    """The append-only analytics log: ids and figures, never message text."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    learner_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("learners.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+
+class InboundKey(Base):
+    """One row per handled platform update, so a redelivery changes nothing."""
+
+    __tablename__ = "inbound_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    learner_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("learners.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message to send; written in the same transaction as the decision to send it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_chat", "channel", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    learner_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("learners.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    media: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    tag: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    inbound_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(250), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,108 @@
+"""Shared fixtures: a migrated database on SQLite and, when configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.app import Coach, build
+from bot.config import Settings
+from bot.store.database import create_engine, upgrade
+from bot.store.tables import Base
+
+POSTGRES_ENV = "COACH_TEST_DATABASE_URL"
+SKIP_POSTGRES = (
+    f"PostgreSQL tests skipped: set {POSTGRES_ENV}=postgresql+asyncpg://user@host/db to run them"
+)
+
+
+async def _create_database(server_url: str, name: str) -> str:
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    return url
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped at the end."""
+    server_url = os.environ.get(POSTGRES_ENV)
+    if not server_url:
+        pytest.skip(SKIP_POSTGRES)
+    name = f"coach_test_{uuid.uuid4().hex[:10]}"
+    url = asyncio.run(_create_database(server_url, name))
+    yield url
+    asyncio.run(_drop_database(server_url, name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    """The URL of an empty, migrated database on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/coach.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        await upgrade(engine)
+    else:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    await engine.dispose()
+
+
+JOURNEY_COURSE = Path(__file__).parent / "fixtures" / "journey"
+ROOT = Path(__file__).parent.parent
+
+
+def settings_for(database_url: str, curriculum: Path = JOURNEY_COURSE, **extra: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        curriculum_path=curriculum,
+        locales_path=ROOT / "locales",
+        languages=["en", "fr", "ar"],
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,
+    )
+
+
+@pytest.fixture
+async def coach(engine: AsyncEngine, database_url: str) -> AsyncIterator[Coach]:
+    """The whole coach on the journey course, its database migrated and empty."""
+    built = build(settings_for(database_url))
+    yield built
+    await built.store.close()
+
+
+@pytest.fixture
+async def client(coach: Coach) -> AsyncIterator[TestClient[Any, Any]]:
+    async with TestClient(TestServer(coach.web)) as test_client:
+        yield test_client

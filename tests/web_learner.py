@@ -1,0 +1,76 @@
+"""A learner using the web chat's JSON API, as the page does."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+OGG = b"OggS" + b"\x00" * 64
+_keys = itertools.count(1)
+
+
+@dataclass
+class WebLearner:
+    client: TestClient[Any, Any]
+    conversation: str = "learner-0001"
+    language: str = "en"
+    last: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+    error: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"/api/webchat/{self.conversation}"
+
+    async def post(self, **kwargs: Any) -> list[dict[str, Any]]:
+        headers = {"Accept-Language": self.language}
+        response = await self.client.post(self.url, headers=headers, **kwargs)
+        body = await response.json()
+        self.status, self.error = response.status, body.get("error")
+        if response.status == 200:
+            self.last = body["messages"]
+        return body.get("messages", [])
+
+    async def says(self, text: str, **extra: Any) -> list[str]:
+        return texts(await self.post(json={"text": text, "key": f"k{next(_keys)}", **extra}))
+
+    async def taps(self, label: str) -> list[str]:
+        return texts(
+            await self.post(json={"button": self.payload(label), "key": f"k{next(_keys)}"})
+        )
+
+    async def sends(self, kind: str, content: bytes = b"", **fields: str) -> list[str]:
+        form = FormData()
+        form.add_field("kind", kind)
+        form.add_field("key", f"k{next(_keys)}")
+        for name, value in fields.items():
+            form.add_field(name, value)
+        if content:
+            form.add_field("file", content, filename="upload.bin")
+        return texts(await self.post(data=form))
+
+    async def fetch(self, after: int = 0) -> list[dict[str, Any]]:
+        response = await self.client.get(self.url, params={"after": str(after)})
+        body: dict[str, Any] = await response.json()
+        return list(body["messages"])
+
+    def buttons(self) -> list[str]:
+        """The labels of the last message with buttons, without their numbers."""
+        offered = [m for m in self.last if m["buttons"]]
+        return [b["label"].split(". ", 1)[1] for b in offered[-1]["buttons"]] if offered else []
+
+    def payload(self, label: str) -> str:
+        for message in reversed(self.last):
+            for button in message["buttons"]:
+                if button["label"].split(". ", 1)[1] == label:
+                    return str(button["payload"])
+        raise AssertionError(f"no button {label!r} among {self.buttons()}")
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [str(m["text"]) for m in messages]
