@@ -77,7 +77,7 @@ def demo() -> None:
 
 def _serve(settings: Settings) -> None:
     from bot.app import build, serve
-    from bot.course.loader import CourseError
+    from bot.course.problems import CourseError
 
     try:
         coach = build(settings)

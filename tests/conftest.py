@@ -50,6 +50,8 @@ def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run, dropped at the end."""
     server_url = os.environ.get(POSTGRES_ENV)
     if not server_url:
+        if os.environ.get("COACH_REQUIRE_POSTGRES"):
+            pytest.fail(f"COACH_REQUIRE_POSTGRES is set but {POSTGRES_ENV} is not")
         pytest.skip(SKIP_POSTGRES)
     name = f"coach_test_{uuid.uuid4().hex[:10]}"
     url = asyncio.run(_create_database(server_url, name))

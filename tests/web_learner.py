@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,9 +50,16 @@ class WebLearner:
         form.add_field("kind", kind)
         form.add_field("key", f"k{next(_keys)}")
         for name, value in fields.items():
+            if name == "file_hint":
+                continue
             form.add_field(name, value)
-        if content:
-            form.add_field("file", content, filename="upload.bin")
+        if content or "file_hint" in fields:
+            form.add_field(
+                "file",
+                io.BytesIO(content),
+                filename="upload.bin",
+                content_type="application/octet-stream",
+            )
         return texts(await self.post(data=form))
 
     async def fetch(self, after: int = 0) -> list[dict[str, Any]]:

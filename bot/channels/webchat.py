@@ -95,6 +95,10 @@ class WebChat:
     async def _event(self, request: web.Request, sender: Sender) -> Inbound:
         if request.content_type.startswith("multipart/"):
             return await self._upload_event(request, sender)
+        if request.content_type == "application/x-www-form-urlencoded":
+            form = await request.post()
+            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+            return self._form_event(sender, fields, b"", 0, has_file=False)
         try:
             body = await request.json()
         except (ValueError, UnicodeDecodeError) as error:
@@ -139,6 +143,11 @@ class WebChat:
                 has_file = True
             elif part.name:
                 fields[part.name] = (await part.read_chunk(1024)).decode("utf-8", "replace")
+        return self._form_event(sender, fields, head, size, has_file)
+
+    def _form_event(
+        self, sender: Sender, fields: dict[str, str], head: bytes, size: int, has_file: bool
+    ) -> Inbound:
         kind_name = fields.get("kind", "")
         key = self._key(sender, fields.get("key"))
         now = self.service.clock()
