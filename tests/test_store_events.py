@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.events import Inbound
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.service import ChannelInfo, CoachService

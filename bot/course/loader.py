@@ -1,0 +1,322 @@
+"""Read the trainers' curriculum folder into a Course, reporting every problem with its line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from bot.course.model import (
+    CheckpointStep,
+    Course,
+    Lesson,
+    Media,
+    MediaKind,
+    MessageStep,
+    Module,
+    PracticeKind,
+    PracticeStep,
+    QuizStep,
+    Step,
+)
+from bot.course.problems import CourseError, Problem
+from bot.course.yaml_lines import Fields, LineDict, chat_length, parse_yaml
+
+__all__ = ["CourseError", "Problem", "check_course", "load_course"]
+
+MANIFEST = "course.yaml"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]+)?$")
+CAPTION_LIMIT = 1024
+MEDIA_LIMIT = 5 * 1024 * 1024
+MEDIA_SUFFIXES = {
+    MediaKind.IMAGE: (".png", ".jpg", ".jpeg", ".webp"),
+    MediaKind.AUDIO: (".ogg", ".mp3", ".m4a", ".wav"),
+}
+COMPETENCES = frozenset(
+    f"{area}.{n}"
+    for area, count in ((1, 3), (2, 6), (3, 4), (4, 4), (5, 4))
+    for n in range(1, count + 1)
+)
+STEP_FIELDS = {
+    "message": ("text", "image", "audio"),
+    "quiz": ("question", "options", "answer", "right", "wrong"),
+    "practice": ("expect", "prompt", "hint", "success", "pattern", "target"),
+    "checkpoint": ("text",),
+}
+KINDS = ", ".join(STEP_FIELDS)
+NEEDS_TARGET = (PracticeKind.REPLY, PracticeKind.FORWARD)
+UNLISTED = f'this lesson is not listed in {MANIFEST}; add "{{id}}" to the lessons of its module'
+
+
+def load_course(path: Path) -> Course:
+    """Load a curriculum folder (or its course.yaml); raise CourseError if anything is wrong."""
+    course, problems = check_course(path)
+    if course is None:
+        raise CourseError(problems)
+    return course
+
+
+def check_course(path: Path) -> tuple[Course | None, list[Problem]]:
+    """Collect every problem in one pass; the course comes back only when there are none."""
+    reader = _CourseReader(path)
+    course = reader.read()
+    files = list(dict.fromkeys(problem.file for problem in reader.problems))
+    problems = sorted(reader.problems, key=lambda p: (files.index(p.file), p.line))
+    return (None if problems else course), problems
+
+
+class _CourseReader:
+    """One pass over a curriculum folder: the manifest, then each lesson it lists."""
+
+    def __init__(self, path: Path) -> None:
+        self.root = path.parent if path.name == MANIFEST else path
+        self.shown_root = Path(self.root.name) if path.is_absolute() else self.root
+        self.problems: list[Problem] = []
+        self.accounted: set[Path] = set()
+        self.seen_lessons: dict[str, int] = {}
+
+    def shown(self, relative: str) -> str:
+        return (self.shown_root / relative).as_posix()
+
+    def read(self) -> Course | None:
+        data = self.read_yaml(MANIFEST)
+        if data is None:
+            return None
+        fields = Fields(data, self.shown(MANIFEST), "course", self.problems)
+        fields.check_known(("id", "title", "source_language", "modules"))
+        course_id, title = fields.slug("id", SLUG), fields.text("title")
+        language = fields.text("source_language")
+        if language and not LANGUAGE.match(language):
+            fields.problem("source_language", f'"{language}" is not a language code like "en"')
+        modules = self.read_modules(fields)
+        self.report_unlisted()
+        return Course(course_id, title, language, modules)
+
+    def read_yaml(self, relative: str) -> LineDict | None:
+        file, path = self.shown(relative), self.root / relative
+        self.accounted.add(path)
+        try:
+            data, problems = parse_yaml(path.read_text(encoding="utf-8"), file)
+        except FileNotFoundError:
+            data, problems = None, [Problem(file, 1, "file not found")]
+        except UnicodeDecodeError:
+            data, problems = (
+                None,
+                [Problem(file, 1, "the file is not UTF-8 text; save it as UTF-8")],
+            )
+        if data is None and not problems:
+            problems.append(Problem(file, 1, "the file is empty"))
+        elif data is not None and not isinstance(data, LineDict):
+            problems.append(Problem(file, 1, 'the file must hold fields like "id: ..."'))
+        self.problems.extend(problems)
+        return data if isinstance(data, LineDict) else None
+
+    def read_modules(self, course: Fields) -> tuple[Module, ...]:
+        modules: list[Module] = []
+        seen: dict[str, int] = {}
+        for index, (item, line) in enumerate(course.lines("modules"), 1):
+            if not isinstance(item, LineDict):
+                course.problem_at(line, f'module {index} must hold fields like "id: ..."')
+                continue
+            label = (
+                f'module "{item["id"]}"' if isinstance(item.get("id"), str) else f"module {index}"
+            )
+            fields = Fields(item, course.file, label, self.problems)
+            fields.check_known(("id", "title", "lessons"))
+            module_id, title = fields.slug("id", SLUG), fields.text("title")
+            if module_id in seen:
+                fields.problem(
+                    "id", f"this module id is used twice (first on line {seen[module_id]})"
+                )
+            elif module_id:
+                seen[module_id] = item.line_of("id")
+                modules.append(Module(module_id, title, self.read_lessons(fields, module_id)))
+        return tuple(modules)
+
+    def read_lessons(self, module: Fields, module_id: str) -> tuple[Lesson, ...]:
+        lessons: list[Lesson] = []
+        for item, line in module.lines("lessons"):
+            lesson_id = module.as_slug(item, line, "a lesson id", SLUG)
+            if lesson_id in self.seen_lessons:
+                first = self.seen_lessons[lesson_id]
+                module.problem_at(
+                    line, f'lesson "{lesson_id}" is listed twice (first on line {first})'
+                )
+            elif lesson_id:
+                self.seen_lessons[lesson_id] = line
+                lessons += self.find_lesson(module, line, module_id, lesson_id)
+        return tuple(lessons)
+
+    def find_lesson(
+        self, module: Fields, line: int, module_id: str, lesson_id: str
+    ) -> list[Lesson]:
+        relative = f"{module_id}/{lesson_id}.yaml"
+        if (self.root / relative).is_file():
+            return [_LessonReader(self, relative, module_id, lesson_id).read()]
+        elsewhere = [
+            p
+            for p in sorted(self.root.glob(f"*/{lesson_id}.y*ml"))
+            if p.suffix in (".yaml", ".yml")
+        ]
+        self.accounted.update(elsewhere)
+        found = "there is no such file"
+        if elsewhere:
+            found = f"it is in {elsewhere[0].relative_to(self.root).as_posix()}; move or rename it"
+        module.problem_at(line, f'lesson "{lesson_id}" has no file {relative}: {found}')
+        return []
+
+    def report_unlisted(self) -> None:
+        for path in sorted(self.root.glob("*/*.y*ml")):
+            relative = path.relative_to(self.root)
+            hidden = any(part.startswith(".") for part in relative.parts)
+            if path.suffix in (".yaml", ".yml") and path not in self.accounted and not hidden:
+                message = UNLISTED.format(id=path.stem)
+                self.problems.append(Problem(self.shown(relative.as_posix()), 1, message))
+
+
+class _LessonReader:
+    """Reads one lesson file and its steps."""
+
+    def __init__(
+        self, course: _CourseReader, relative: str, module_id: str, lesson_id: str
+    ) -> None:
+        self.course, self.relative, self.file = course, relative, course.shown(relative)
+        self.module_id, self.lesson_id = module_id, lesson_id
+
+    def read(self) -> Lesson:
+        data = self.course.read_yaml(self.relative)
+        if data is None:
+            return Lesson(self.lesson_id, self.module_id, "", 0, ())
+        fields = Fields(data, self.file, "lesson", self.course.problems)
+        fields.check_known(("id", "title", "minutes", "competence", "notes", "steps"))
+        file_id = fields.slug("id", SLUG)
+        if file_id and file_id != self.lesson_id:
+            fields.problem("id", f'id "{file_id}" must match the file name {self.lesson_id}.yaml')
+        title, minutes = fields.text("title"), fields.integer("minutes", 1, 10)
+        competence, notes = _competence(fields), fields.optional_text("notes")
+        steps = self.read_steps(fields)
+        return Lesson(self.lesson_id, self.module_id, title, minutes, steps, competence, notes)
+
+    def read_steps(self, lesson: Fields) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        seen: dict[str, int] = {}
+        for index, (item, line) in enumerate(lesson.lines("steps"), 1):
+            if not isinstance(item, LineDict):
+                lesson.problem_at(
+                    line, f'step {index} must hold fields like "id: ..." and "kind: ..."'
+                )
+                continue
+            label = f'step "{item["id"]}"' if isinstance(item.get("id"), str) else f"step {index}"
+            fields = Fields(item, self.file, label, self.course.problems)
+            step_id = fields.slug("id", SLUG)
+            if step_id in seen:
+                fields.problem("id", f"this step id is used twice (first on line {seen[step_id]})")
+            elif step_id:
+                seen[step_id] = item.line_of("id")
+            steps += self.read_step(fields, step_id)
+        return tuple(steps)
+
+    def read_step(self, fields: Fields, step_id: str) -> list[Step]:
+        kind = fields.get("kind")
+        if "kind" not in fields:
+            fields.problem(None, f'"kind" is missing; use one of: {KINDS}')
+            return []
+        if not isinstance(kind, str) or kind not in STEP_FIELDS:
+            fields.problem("kind", f'unknown step kind "{kind}"; use one of: {KINDS}')
+            return []
+        fields.check_known(("id", "kind", *STEP_FIELDS[kind]))
+        if kind == "message":
+            return [self.message(fields, step_id)]
+        if kind == "quiz":
+            return [_quiz(fields, step_id)]
+        if kind == "practice":
+            return [_practice(fields, step_id)]
+        return [CheckpointStep(step_id, fields.text("text"))]
+
+    def message(self, fields: Fields, step_id: str) -> MessageStep:
+        media, text = self.media(fields), fields.text("text")
+        captioned = any(kind.value in fields for kind in MediaKind)
+        if captioned and (size := chat_length(text)) > CAPTION_LIMIT:
+            fields.problem(
+                "text",
+                f'"text" is too long to go with an image or audio: {size} > {CAPTION_LIMIT} '
+                "(it is sent as a caption)",
+            )
+        return MessageStep(step_id, text, media)
+
+    def media(self, fields: Fields) -> Media | None:
+        kinds = [kind for kind in MediaKind if kind.value in fields]
+        if len(kinds) > 1:
+            fields.problem("audio", "a message can have an image or an audio, not both")
+        if len(kinds) != 1 or not (relative := fields.text(kinds[0].value)):
+            return None
+        kind, key, path = kinds[0], kinds[0].value, PurePosixPath(relative)
+        suffixes, file = MEDIA_SUFFIXES[kind], self.course.root / path
+        if path.is_absolute() or ".." in path.parts or "\\" in relative:
+            fields.problem(key, f'"{key}" must be a path inside the curriculum folder: media/a.png')
+        elif path.suffix.lower() not in suffixes:
+            fields.problem(key, f'"{key}" must be a {", ".join(suffixes)} file, not {relative}')
+        elif not file.is_file():
+            fields.problem(
+                key, f"media file not found: {relative} (paths start at the curriculum folder)"
+            )
+        elif (size := file.stat().st_size) > MEDIA_LIMIT:
+            fields.problem(key, f"{relative} is too big: {size / 2**20:.1f} MB, max 5 MB")
+        else:
+            return Media(kind, path.as_posix(), size)
+        return None
+
+
+def _competence(fields: Fields) -> str | None:
+    value = fields.get("competence")
+    code = str(value) if isinstance(value, str | float) else None
+    if "competence" in fields and code not in COMPETENCES:
+        fields.problem(
+            "competence", f'"competence" must be a DigComp 2.2 code like "2.1", not "{value}"'
+        )
+    return code if code in COMPETENCES else None
+
+
+def _quiz(fields: Fields, step_id: str) -> QuizStep:
+    question, right, wrong = fields.text("question"), fields.text("right"), fields.text("wrong")
+    options = tuple(
+        fields.as_text(item, line, "an option") for item, line in fields.lines("options")
+    )
+    answer, count = fields.get("answer"), len(options)
+    if isinstance(fields.get("options"), list) and not 2 <= count <= 4:
+        fields.problem("options", f"a quiz needs 2 to 4 options, not {count}")
+    if "answer" not in fields:
+        fields.problem(
+            None, 'the quiz has no right answer; add "answer:" and the number of the right option'
+        )
+    elif not isinstance(answer, int) or isinstance(answer, bool):
+        fields.problem("answer", '"answer" must be the number of the right option, like 2')
+    elif 2 <= count <= 4 and not 1 <= answer <= count:
+        fields.problem("answer", f'"answer" is {answer} but the options are numbered 1 to {count}')
+    else:
+        return QuizStep(step_id, question, options, answer - 1, right, wrong)
+    return QuizStep(step_id, question, options, -1, right, wrong)
+
+
+def _practice(fields: Fields, step_id: str) -> PracticeStep:
+    raw, prompt, hint = fields.text("expect"), fields.text("prompt"), fields.text("hint")
+    success, pattern = fields.text("success"), fields.optional_text("pattern")
+    target = fields.optional_text("target")
+    known = raw in set(PracticeKind)
+    expect = PracticeKind(raw) if known else PracticeKind.TEXT
+    if raw and not known:
+        fields.problem("expect", f'"expect" must be one of: {", ".join(PracticeKind)}; not "{raw}"')
+    elif known and expect is PracticeKind.TEXT and "pattern" not in fields:
+        fields.problem(None, 'a text practice needs a "pattern" that the answer must match')
+    elif known and expect in NEEDS_TARGET and "target" not in fields:
+        verb = "reply to" if expect is PracticeKind.REPLY else "forward"
+        fields.problem("expect", f'a {expect} practice needs a "target": the message to {verb}')
+    if known and "pattern" in fields and expect is not PracticeKind.TEXT:
+        fields.problem("pattern", '"pattern" is only used when "expect" is text')
+    if known and "target" in fields and expect not in NEEDS_TARGET:
+        fields.problem("target", '"target" is only used when "expect" is reply or forward')
+    try:
+        re.compile(pattern or "")
+    except re.error as error:
+        fields.problem("pattern", f'"pattern" is not a valid regular expression: {error}')
+    return PracticeStep(step_id, prompt, expect, hint, success, pattern, target)
