@@ -16,7 +16,8 @@ from pathlib import Path
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import ChannelInfo, CoachService, utc_now
+from bot.rendering import ChannelInfo
+from bot.service import CoachService, utc_now
 from bot.store.database import create_engine, upgrade
 from bot.store.unit_of_work import Store
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -15,7 +14,7 @@ from bot.core.events import Inbound, Sender
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import render_reply
+from bot.rendering import ChannelInfo, Renderer
 from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store
 
@@ -25,14 +24,6 @@ ATTEMPTS = 5
 
 class Unavailable(Exception):
     """The database could not be reached; the event was not handled and may be sent again."""
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    """How a channel delivers: ``pull`` channels fetch their messages (the web chat)."""
-
-    name: str
-    pull: bool
 
 
 def utc_now() -> datetime:
@@ -49,6 +40,7 @@ class CoachService:
         default_language: str,
         default_timezone: str,
         clock: Callable[[], datetime] = utc_now,
+        on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.courses = courses
@@ -56,6 +48,7 @@ class CoachService:
         self.default_language = default_language
         self.default_timezone = default_timezone
         self.clock = clock
+        self.on_outbox = on_outbox
 
     async def handle(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
         """Handle one event exactly once; a redelivered event gets the same replies back."""
@@ -107,6 +100,25 @@ class CoachService:
         except (DBAPIError, OSError) as error:
             raise Unavailable from error
 
+    async def sent_message(
+        self, channel: str, chat_id: str, platform_message_id: str
+    ) -> OutboundMessage | None:
+        """The coach message a platform knows by this id (for replies and button owners)."""
+        try:
+            async with self.store.unit_of_work() as uow:
+                return await uow.outbox.by_platform_id(channel, chat_id, platform_message_id)
+        except (DBAPIError, OSError) as error:
+            raise Unavailable from error
+
+    async def learner_user_id(self, learner_id: int) -> str | None:
+        """The platform user id of a learner, to tell whose buttons were pressed."""
+        try:
+            async with self.store.unit_of_work() as uow:
+                row = await uow.learners.get(learner_id)
+        except (DBAPIError, OSError) as error:
+            raise Unavailable from error
+        return row.user_id if row is not None else None
+
     async def _handle_once(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
         now = self.clock()
         course = self.courses.course
@@ -122,24 +134,16 @@ class CoachService:
             language = after.language or self.catalogs.best_match(
                 event.sender.language_hint, self.default_language
             )
-            replies = [effect for effect in effects if isinstance(effect, Reply)]
             for effect in effects:
                 if isinstance(effect, Record):
                     await uow.record(row.id, effect.name, effect.data, now)
-            for index, reply in enumerate(replies):
-                outbox_row = render_reply(
-                    reply,
-                    self.catalogs,
-                    language,
-                    learner_id=row.id,
-                    channel=channel.name,
-                    chat_id=event.sender.chat_id,
-                    inbound_key=event.key,
-                    index=index,
-                    now=now,
-                    pull=channel.pull,
-                )
+            replies = [effect for effect in effects if isinstance(effect, Reply)]
+            for outbox_row in Renderer(self.catalogs, channel).rows(
+                replies, event, language, row.id, now
+            ):
                 await uow.outbox.add(outbox_row)
             messages = await uow.outbox.for_inbound(event.key)
         log.info("event %s for learner %d: %d replies", event.key, row.id, len(messages))
+        if messages and not channel.pull and self.on_outbox is not None:
+            self.on_outbox()
         return messages

@@ -33,7 +33,8 @@ class CoreJourney:
         return ["\n".join(ENGLISH.render(p, "en") for p in r.parts) for r in self.replies()]
 
     def replies(self) -> list[Reply]:
-        return [e for e in self.effects if isinstance(e, Reply)]
+        """What a channel that cannot edit messages shows."""
+        return [e for e in self.effects if isinstance(e, Reply) and not e.edit_only]
 
     def buttons(self) -> list[str]:
         """The labels of the options offered last."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.events import InboundKind
+from bot.core.effects import Reply
+from bot.core.events import InboundKind, Sender
 from bot.core.state import LearnerStatus, LessonStatus
 from tests.builders import button, command, media, text
-from tests.core_journey import CoreJourney
+from tests.core_journey import ENGLISH, CoreJourney
 
 
 def onboarded() -> CoreJourney:
@@ -54,7 +55,8 @@ def test_a_whole_lesson_with_buttons_typed_numbers_a_wrong_answer_and_a_photo() 
     assert said == ["Which is a colour?"]
     assert journey.buttons() == ["Table", "Blue", "Run"]
     said = journey.send(button("ans:first/colour/0"))
-    assert said == ["Not quite.\nTry again.", "Which is a colour?"]
+    assert said == ["Which is a colour?\n❌ Table\nNot quite.\nTry again."]
+    assert journey.buttons() == ["Table", "Blue", "Run"]
     said = journey.send(text("2"))
     assert said == ["Yes!", "Send a photo."]
     said = journey.send(media(InboundKind.VOICE))
@@ -78,6 +80,30 @@ def test_a_right_first_answer_scores() -> None:
     journey.send(button("ans:first/colour/1"))
     assert journey.state.progress["first"].score == 1
     assert "quiz_answered" in journey.records()
+
+
+def test_an_answered_quiz_can_be_edited_in_place() -> None:
+    journey = onboarded()
+    journey.send(button("les:first"))
+    journey.send(button("next:first/hello"))
+    journey.send(button("ans:first/colour/2"))
+    retry = journey.replies()[0]
+    assert retry.edit_pressed and not retry.edit_only and len(retry.choices) == 3
+    journey.send(button("ans:first/colour/1"))
+    edits = [e for e in journey.effects if isinstance(e, Reply) and e.edit_only]
+    assert [ENGLISH.render(p, "en") for p in edits[0].parts] == ["Which is a colour?", "✅ Blue"]
+    assert edits[0].edit_pressed and not edits[0].choices
+
+
+def test_group_talk_not_meant_for_the_coach_gets_no_answer() -> None:
+    group = Sender("test", "-100", "u7", first_name="Ali", group=True)
+    journey = CoreJourney()
+    assert journey.send(text("hello everyone", group)) == []
+    journey.send(command("start", group))
+    journey.send(button("lang:en", group))
+    assert journey.send(text("see you at the market", group)) == []
+    assert journey.send(text("what?", group, addressed=True))[0].startswith("I did not understand")
+    assert journey.send(text("1", group)) == ["Basics: choose a lesson."]
 
 
 def test_text_in_the_middle_of_a_quiz_asks_for_an_answer_and_keeps_the_place() -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import ChannelInfo, CoachService
+from bot.rendering import ChannelInfo
+from bot.service import CoachService
 from bot.store.tables import EventRow, Learner, OutboxRow
 from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender, text

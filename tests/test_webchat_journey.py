@@ -19,7 +19,9 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
 
     assert await learner.says("1") == ["Which is a colour?"]
     assert learner.buttons() == ["Table", "Blue", "Run"]
-    assert await learner.taps("Table") == ["Not quite.\n\nTry again.", "Which is a colour?"]
+    said = await learner.taps("Table")
+    assert said == ["Which is a colour?\n\n❌ Table\n\nNot quite.\n\nTry again."]
+    assert learner.buttons() == ["Table", "Blue", "Run"]
     assert await learner.taps("Blue") == ["Yes!", "Which is an animal?"]
     assert await learner.says("1") == ["Right, a cat.", "Send a photo of a cup."]
 

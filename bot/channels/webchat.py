@@ -13,7 +13,8 @@ from aiohttp import BodyPartReader, web
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_, Msg
 from bot.i18n import Catalogs
-from bot.service import ChannelInfo, CoachService, Unavailable
+from bot.rendering import ChannelInfo
+from bot.service import CoachService, Unavailable
 from bot.store.outbox import OutboundMessage
 from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_limited
 

@@ -19,12 +19,18 @@ class Choice:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to the learner; ``tag`` names it so a reply to it can be recognised."""
+    """One message to the learner; ``tag`` names it so a reply to it can be recognised.
+
+    ``edit_pressed``: where the channel can, this replaces the message whose button was
+    pressed instead of arriving as a new one; ``edit_only``: it is shown only that way.
+    """
 
     parts: tuple[Text, ...]
     choices: tuple[Choice, ...] = ()
     media: Media | None = None
     tag: str | None = None
+    edit_pressed: bool = False
+    edit_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Sender:
     user_id: str
     first_name: str | None = None
     language_hint: str | None = None
+    group: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Inbound:
 
     ``key`` is unique per platform update, so a redelivery is recognised.
     ``reply_to_tag`` is the tag of the coach message the learner replied to, if any.
+    ``message_id`` is the platform's id of the learner's message; ``pressed_message_id``
+    the id of the coach message whose button was pressed (so it can be edited in place).
+    ``addressed``: in a group, the learner replied to the coach or mentioned it.
     """
 
     sender: Sender
@@ -50,3 +54,12 @@ class Inbound:
     argument: str | None = None
     reply_to_tag: str | None = None
     forwarded: bool = False
+    message_id: str | None = None
+    pressed_message_id: str | None = None
+    addressed: bool = False
+
+    @property
+    def chatter(self) -> bool:
+        """Group talk not meant for the coach: it stays silent unless it understood."""
+        meant = self.addressed or self.kind in (InboundKind.COMMAND, InboundKind.BUTTON)
+        return self.sender.group and not meant

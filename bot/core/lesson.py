@@ -68,10 +68,7 @@ def show_step(lesson: Lesson, step: Step) -> list[Effect]:
         next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
         return [Reply((text("text", step.text),), (next_choice,), media=step.media)]
     if isinstance(step, QuizStep):
-        choices = tuple(
-            Choice(text(f"option-{i + 1}", option), payloads.answer(lesson.id, step.id, i))
-            for i, option in enumerate(step.options)
-        )
+        choices = quiz_choices(lesson, step)
         return [Reply((text("question", step.question),), choices)]
     if isinstance(step, PracticeStep):
         skip = (Choice(N_("Skip this task"), payloads.skip(lesson.id, step.id)),)
@@ -82,6 +79,16 @@ def show_step(lesson: Lesson, step: Step) -> list[Effect]:
         return [Reply((prompt,)), Reply((target,), skip, tag=f"{lesson.id}/{step.id}")]
     finish = Choice(N_("Finish the lesson ✅"), payloads.next_step(lesson.id, step.id))
     return [Reply((text("text", step.recap),), (finish,))]
+
+
+def quiz_choices(lesson: Lesson, step: QuizStep) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(
+            course_text(lesson.id, step.id, f"option-{i + 1}", option),
+            payloads.answer(lesson.id, step.id, i),
+        )
+        for i, option in enumerate(step.options)
+    )
 
 
 def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
@@ -161,17 +168,22 @@ def answer_quiz(
             "attempt": at.progress.step_attempts + 1,
         },
     )
+    question = course_text(at.lesson.id, step.id, "question", step.question)
+    chosen = course_text(at.lesson.id, step.id, f"option-{option + 1}", step.options[option])
     if not correct:
         progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
-        feedback = Reply(
-            (course_text(at.lesson.id, step.id, "wrong", step.wrong), N_("Try again."))
-        )
-        return state.with_progress(progress), [record, feedback, *show_step(at.lesson, step)]
+        wrong = course_text(at.lesson.id, step.id, "wrong", step.wrong)
+        parts = (question, N_("❌ {answer}", answer=chosen), wrong, N_("Try again."))
+        retry = Reply(parts, quiz_choices(at.lesson, step), edit_pressed=True)
+        return state.with_progress(progress), [record, retry]
     score = at.progress.score + (1 if at.progress.step_attempts == 0 else 0)
     at = replace(at, progress=replace(at.progress, score=score))
+    answered = Reply(
+        (question, N_("✅ {answer}", answer=chosen)), edit_pressed=True, edit_only=True
+    )
     feedback = Reply((course_text(at.lesson.id, step.id, "right", step.right),))
     state, effects = advance(state, at, course, now, today)
-    return state, [record, feedback, *effects]
+    return state, [record, answered, feedback, *effects]
 
 
 def practice_accepts(step: PracticeStep, tag: str, event: Inbound) -> bool:

@@ -71,6 +71,8 @@ def _dispatch(turn: Turn) -> Outcome:
         return _command(turn)
     if event.kind is InboundKind.BUTTON:
         return _button(turn, event.payload or "")
+    if state.language is None and event.chatter:
+        return state, []
     if event.kind is InboundKind.TEXT:
         return _text(turn)
     if state.language is None:
@@ -211,8 +213,13 @@ def _media(turn: Turn) -> Outcome:
 
 
 def _not_understood(turn: Turn, why: Msg, reason: str) -> Outcome:
-    """Say what went wrong, then show again where the learner is; nothing is lost."""
+    """Say what went wrong, then show again where the learner is; nothing is lost.
+
+    In a group, talk that was not meant for the coach gets no answer.
+    """
     record = Record("input_refused", {"reason": reason, "kind": turn.event.kind.value})
+    if turn.event.chatter:
+        return turn.state, [record]
     return turn.state, [record, Reply((why,)), *here(turn.state, turn.course)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+from bot.core.chat_text import chat_length
 from bot.course.model import (
     CheckpointStep,
     Course,
@@ -19,7 +20,7 @@ from bot.course.model import (
     Step,
 )
 from bot.course.problems import CourseError, Problem
-from bot.course.yaml_lines import Fields, LineDict, chat_length, parse_yaml
+from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
 __all__ = ["CourseError", "Problem", "check_course", "load_course"]
 

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
+from bot.core.chat_text import chat_length
 from bot.course.problems import Problem
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -108,11 +109,6 @@ def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:
     elif "'\\t'" in what:
         message += " (indent with spaces, not tabs)"
     return Problem(file, mark.line + 1 if mark else 1, message)
-
-
-def chat_length(text: str) -> int:
-    """Length as chat apps count it: UTF-16 code units, so an emoji may count as two."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 class Fields:

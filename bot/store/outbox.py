@@ -29,12 +29,27 @@ class OutboundMessage:
     media: dict[str, Any] | None
     tag: str | None
     language: str
+    learner_id: int | None = None
+    edit_message_id: str | None = None
+    reply_to_message_id: str | None = None
+    attempts: int = 0
 
     @classmethod
     def of(cls, row: OutboxRow) -> OutboundMessage:
         buttons = tuple(Button(b["label"], b["payload"]) for b in row.buttons)
         return cls(
-            row.id, row.channel, row.chat_id, row.text, buttons, row.media, row.tag, row.language
+            id=row.id,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            text=row.text,
+            buttons=buttons,
+            media=row.media,
+            tag=row.tag,
+            language=row.language,
+            learner_id=row.learner_id,
+            edit_message_id=row.edit_message_id,
+            reply_to_message_id=row.reply_to_message_id,
+            attempts=row.attempts,
         )
 
 
@@ -63,6 +78,18 @@ class OutboxRepository:
             .limit(limit)
         )
         return [OutboundMessage.of(row) for row in await self.session.scalars(query)]
+
+    async def by_platform_id(
+        self, channel: str, chat_id: str, platform_message_id: str
+    ) -> OutboundMessage | None:
+        """The coach message a platform knows by this id, in this chat."""
+        query = select(OutboxRow).where(
+            OutboxRow.channel == channel,
+            OutboxRow.chat_id == chat_id,
+            OutboxRow.platform_message_id == platform_message_id,
+        )
+        row = (await self.session.scalars(query.order_by(OutboxRow.id.desc()).limit(1))).first()
+        return OutboundMessage.of(row) if row is not None else None
 
     async def tag_of(self, channel: str, chat_id: str, message_id: int) -> str | None:
         """The tag of a message this chat received, to recognise a reply to it."""

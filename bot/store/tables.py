@@ -112,6 +112,7 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_chat", "channel", "chat_id", "id"),
+        Index("ix_outbox_platform_message", "channel", "chat_id", "platform_message_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -133,3 +134,19 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    edit_message_id: Mapped[str | None] = mapped_column(String(64))
+    reply_to_message_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class MediaFile(Base):
+    """A lesson file already uploaded to a channel, sent again by the channel's own id."""
+
+    __tablename__ = "media_files"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    size: Mapped[int]
+    file_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]

@@ -19,6 +19,7 @@ from bot.store.tables import EventRow, InboundKey
 class UnitOfWork:
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
+        self.postgres = postgres
         self.learners = LearnerRepository(session, lock_rows=postgres)
         self.outbox = OutboxRepository(session)
 

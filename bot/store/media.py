@@ -1,0 +1,27 @@
+"""Channel file ids of lesson media, so each file is uploaded once per channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.store.tables import MediaFile
+from bot.store.unit_of_work import Store
+
+
+class MediaCache:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def file_id(self, channel: str, path: str, size: int) -> str | None:
+        """The id of an earlier upload of this file, unless the file changed since."""
+        async with self.store.unit_of_work() as uow:
+            row = await uow.session.get(MediaFile, (channel, path))
+        return row.file_id if row is not None and row.size == size else None
+
+    async def remember(
+        self, channel: str, path: str, size: int, file_id: str, now: datetime
+    ) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.session.merge(
+                MediaFile(channel=channel, path=path, size=size, file_id=file_id, created_at=now)
+            )
