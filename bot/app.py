@@ -6,19 +6,31 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
+from bot.channels.telegram.runtime import TelegramRuntime
 from bot.channels.webchat import WebChat
 from bot.config import Settings
 from bot.course.holder import CourseHolder
+from bot.delivery.limits import Limits, RateLimiter
+from bot.delivery.sender import Delivery, OutboxSender
 from bot.i18n import Catalogs
-from bot.service import CoachService
+from bot.service import CoachService, utc_now
 from bot.store.database import create_engine
+from bot.store.delivery_queue import DeliveryQueue
+from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
 from bot.web.app import make_app
+from scheduler.clock import IntervalJob, make_scheduler
+from scheduler.jobs import sweep_outbox
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +43,9 @@ class Coach:
     store: Store
     service: CoachService
     web: web.Application
+    telegram: TelegramRuntime | None = None
+    sender: OutboxSender | None = None
+    jobs: list[IntervalJob] = field(default_factory=list)
 
 
 def build(settings: Settings) -> Coach:
@@ -46,14 +61,29 @@ def build(settings: Settings) -> Coach:
         default_timezone=settings.default_timezone,
     )
     webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
-    return Coach(
-        settings,
-        courses,
-        catalogs,
-        store,
-        service,
-        make_app(webchat, store, settings.curriculum_path),
-    )
+    app = make_app(webchat, store, settings.curriculum_path)
+    coach = Coach(settings, courses, catalogs, store, service, app)
+    deliveries: dict[str, Delivery] = {}
+    if settings.telegram_token is not None:
+        coach.telegram = TelegramRuntime(settings, service, catalogs)
+        coach.telegram.add_routes(app)
+        media = MediaCache(store)
+        deliveries[TELEGRAM.name] = TelegramDelivery(
+            coach.telegram.bot, media, settings.curriculum_path, utc_now
+        )
+    if deliveries:
+        queue = DeliveryQueue(store)
+        limits = Limits(
+            private_per_second=settings.private_per_second,
+            private_burst=settings.private_burst,
+            group_per_minute=settings.group_per_minute,
+            total_per_second=settings.total_per_second,
+        )
+        coach.sender = OutboxSender(queue, deliveries, RateLimiter(limits, time.monotonic), utc_now)
+        service.on_outbox = coach.sender.wake
+        sweep = partial(sweep_outbox, queue, coach.sender, utc_now)
+        coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, sweep))
+    return coach
 
 
 def reload_course(courses: CourseHolder) -> None:
@@ -76,21 +106,36 @@ async def watch_course(courses: CourseHolder, every: float) -> None:
 
 @contextlib.asynccontextmanager
 async def running(coach: Coach) -> AsyncIterator[str]:
-    """Serve the web app and watch the course until the block ends; yields the base URL."""
+    """Serve every channel, send, and keep the clock until the block ends; yields the web URL."""
     runner = web.AppRunner(coach.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, coach.settings.web_host, coach.settings.web_port)
     await site.start()
-    watcher = asyncio.create_task(watch_course(coach.courses, coach.settings.course_poll_seconds))
-    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(watch_course(coach.courses, coach.settings.course_poll_seconds))]
+    if coach.sender is not None:
+        tasks.append(asyncio.create_task(coach.sender.run()))
+    scheduler: AsyncIOScheduler | None = make_scheduler(coach.jobs) if coach.jobs else None
+    if scheduler is not None:
+        scheduler.start()
+    if coach.telegram is not None:
+        await coach.telegram.start()
     with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGHUP, reload_course, coach.courses)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_course, coach.courses)
     try:
         yield f"http://{coach.settings.web_host}:{coach.settings.web_port}"
     finally:
-        watcher.cancel()
+        if coach.telegram is not None:
+            await coach.telegram.stop_receiving()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if coach.sender is not None:
+            coach.sender.stop()
+        await asyncio.gather(*tasks[1:], return_exceptions=True)
+        tasks[0].cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+            await tasks[0]
+        if coach.telegram is not None:
+            await coach.telegram.close()
         await runner.cleanup()
         await coach.store.close()
 

@@ -32,3 +32,10 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_path: str = "/telegram/webhook"
+
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: int = 20
+    total_per_second: int = 30
+    outbox_sweep_seconds: float = 30.0

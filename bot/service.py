@@ -110,14 +110,16 @@ class CoachService:
         except (DBAPIError, OSError) as error:
             raise Unavailable from error
 
-    async def learner_user_id(self, learner_id: int) -> str | None:
-        """The platform user id of a learner, to tell whose buttons were pressed."""
+    async def learner_identity(self, learner_id: int) -> Sender | None:
+        """Who a learner is on their channel, to tell whose buttons were pressed."""
         try:
             async with self.store.unit_of_work() as uow:
                 row = await uow.learners.get(learner_id)
         except (DBAPIError, OSError) as error:
             raise Unavailable from error
-        return row.user_id if row is not None else None
+        if row is None:
+            return None
+        return Sender(row.channel, row.chat_id, row.user_id, first_name=row.first_name)
 
     async def _handle_once(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
         now = self.clock()

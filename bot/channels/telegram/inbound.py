@@ -1,0 +1,98 @@
+"""Telegram messages and button presses turned into core events."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from aiogram.types import CallbackQuery, Chat, Message, User
+
+from bot.core.events import Inbound, InboundKind, Sender
+from bot.rendering import ChannelInfo
+
+CHANNEL = ChannelInfo("telegram", pull=False, can_edit=True, max_text=4096)
+COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+(.*))?$", re.S)
+GROUP_TYPES = ("group", "supergroup")
+
+
+def sender_of(chat: Chat, user: User) -> Sender:
+    return Sender(
+        CHANNEL.name,
+        str(chat.id),
+        str(user.id),
+        first_name=user.first_name,
+        language_hint=user.language_code,
+        group=chat.type in GROUP_TYPES,
+    )
+
+
+def message_kind(message: Message) -> InboundKind:
+    """What the learner sent; a photo sent as a file is a document, as Telegram shows it."""
+    for attribute, kind in (
+        ("photo", InboundKind.PHOTO),
+        ("voice", InboundKind.VOICE),
+        ("video_note", InboundKind.VIDEO_NOTE),
+        ("location", InboundKind.LOCATION),
+        ("contact", InboundKind.CONTACT),
+        ("document", InboundKind.DOCUMENT),
+        ("sticker", InboundKind.STICKER),
+    ):
+        if getattr(message, attribute) is not None:
+            return kind
+    return InboundKind.TEXT if message.text is not None else InboundKind.OTHER
+
+
+def message_event(
+    message: Message, user: User, bot_user: User, reply_to_tag: str | None, at: datetime
+) -> Inbound | None:
+    """The core event for a message; None for a command meant for another bot."""
+    sender = sender_of(message.chat, user)
+    key = f"tg:m:{message.chat.id}:{message.message_id}"
+    replied = message.reply_to_message
+    addressed = (
+        replied is not None
+        and replied.from_user is not None
+        and (replied.from_user.id == bot_user.id)
+    )
+    text = message.text or message.caption
+    if bot_user.username and text and f"@{bot_user.username}".lower() in text.lower():
+        addressed = True
+    event = Inbound(
+        sender,
+        message_kind(message),
+        at,
+        key,
+        text=text,
+        reply_to_tag=reply_to_tag,
+        forwarded=message.forward_origin is not None,
+        message_id=str(message.message_id),
+        addressed=addressed,
+    )
+    command = COMMAND.match(message.text or "")
+    if command is None:
+        return event
+    mention = command.group(2)
+    if mention and bot_user.username and mention.lower() != bot_user.username.lower():
+        return None
+    name, argument = command.group(1).lower(), command.group(3)
+    return replace(event, kind=InboundKind.COMMAND, command=name, argument=argument)
+
+
+def button_event(query: CallbackQuery, at: datetime) -> Inbound | None:
+    """The core event for a button press; None when Telegram says nothing of its chat."""
+    message = query.message
+    if message is None:
+        return None
+    sender = sender_of(message.chat, query.from_user)
+    # A message older than 48 hours arrives as an "inaccessible message" (date 0): not editable.
+    pressed = str(message.message_id) if isinstance(message, Message) else None
+    return Inbound(
+        sender,
+        InboundKind.BUTTON,
+        at,
+        f"tg:c:{query.id}",
+        payload=query.data or "",
+        pressed_message_id=pressed,
+        addressed=True,
+    )

@@ -1,0 +1,1 @@
+"""Delivery: one sender drains the outbox through every push channel."""

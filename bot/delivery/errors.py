@@ -1,0 +1,27 @@
+"""What a channel reports when a message could not be delivered."""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A message was not delivered; the subclass says what to do about it."""
+
+
+class RetryAfter(DeliveryError):
+    """Flood control: this chat may get messages again after ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Unreachable(DeliveryError):
+    """The person blocked the coach, or it was removed from the group."""
+
+
+class Transient(DeliveryError):
+    """A server error or a time-out: try again later."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused this message for good (it is marked failed; the next ones go on)."""

@@ -1,0 +1,90 @@
+"""Rate limits on the coach's side, so the platform's flood control is rarely reached.
+
+Private chats get a token bucket (a steady rate with a short burst); groups and the whole
+bot get sliding windows (at most N messages in any window). ``margin`` widens every window
+a little, so that network jitter between sending and arrival cannot push a platform that
+counts arrivals over its limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Limits:
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: int = 20
+    total_per_second: int = 30
+    margin: float = 0.03
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class RateLimiter:
+    limits: Limits
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _private: dict[str, _Bucket] = field(default_factory=dict)
+    _groups: dict[str, deque[float]] = field(default_factory=dict)
+    _total: deque[float] = field(default_factory=deque)
+    _paused: dict[str, float] = field(default_factory=dict)
+
+    async def acquire(self, chat: str, group: bool) -> None:
+        """Wait until one more message to ``chat`` fits every limit, then count it."""
+        while True:
+            now = self.clock()
+            wait = self.wait_time(chat, group, now)
+            if wait <= 0:
+                self._take(chat, group, now)
+                return
+            await self.sleep(wait)
+
+    def pause(self, chat: str, seconds: float) -> None:
+        """The platform asked to wait before writing to this chat again."""
+        self._paused[chat] = max(self._paused.get(chat, 0.0), self.clock() + seconds)
+
+    def wait_time(self, chat: str, group: bool, now: float) -> float:
+        limits = self.limits
+        waits = [
+            self._paused.get(chat, 0.0) - now,
+            _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second),
+        ]
+        if group:
+            window = self._groups.setdefault(chat, deque())
+            waits.append(_window_wait(window, now, 60.0 + limits.margin, limits.group_per_minute))
+        else:
+            waits.append(self._bucket_wait(chat, now))
+        return max(waits)
+
+    def _bucket_wait(self, chat: str, now: float) -> float:
+        rate = self.limits.private_per_second / (1.0 + self.limits.margin)
+        burst = float(self.limits.private_burst)
+        bucket = self._private.setdefault(chat, _Bucket(burst, now))
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / rate
+
+    def _take(self, chat: str, group: bool, now: float) -> None:
+        self._total.append(now)
+        if group:
+            self._groups[chat].append(now)
+        else:
+            self._private[chat].tokens -= 1
+
+
+def _window_wait(window: deque[float], now: float, span: float, limit: int) -> float:
+    while window and window[0] <= now - span:
+        window.popleft()
+    if len(window) < limit:
+        return 0.0
+    return window[len(window) - limit] + span - now

@@ -1,0 +1,142 @@
+"""The sender: drains the outbox through the channels, within their rate limits.
+
+Replies go out as soon as the service wakes the sender; a message that cannot go yet
+(flood control, a server error) goes back to the outbox with a later ``not_before``, and a
+person who blocked the coach is marked stopped with their pending messages dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.delivery.errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery.limits import RateLimiter
+from bot.store.delivery_queue import DeliveryQueue
+from bot.store.outbox import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(Protocol):
+    """A push channel's way of sending one outbox message."""
+
+    def is_group(self, chat_id: str) -> bool: ...
+
+    async def deliver(self, message: OutboundMessage) -> str | None:
+        """Send it; the platform's message id. Raises a DeliveryError subclass."""
+        ...
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the n-th failed try: 2, 4, 8 … up to 5 minutes, with jitter."""
+    return float(min(300, 2**attempts)) + random.uniform(0, 1)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        deliveries: Mapping[str, Delivery],
+        limiter: RateLimiter,
+        clock: Callable[[], datetime],
+        *,
+        batch: int = 200,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+        concurrency: int = 64,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.queue = queue
+        self.deliveries = deliveries
+        self.limiter = limiter
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.idle_seconds = idle_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """New messages are in the outbox: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the messages in hand, then return from ``run``."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self.queue.recover(self.clock())
+        while not self._stopping:
+            try:
+                claimed = await self.drain_once()
+            except Exception:  # a lost database must not end delivery; try again shortly
+                log.exception("outbox drain failed; retrying")
+                claimed = 0
+            if claimed == 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Claim what is due and send it, each chat in order; the number claimed."""
+        messages = await self.queue.claim(
+            list(self.deliveries), self.clock(), self.batch, self.lease
+        )
+        chats: dict[tuple[str, str], list[OutboundMessage]] = {}
+        for message in messages:
+            chats.setdefault((message.channel, message.chat_id), []).append(message)
+        await asyncio.gather(*(self._send_chat(chat) for chat in chats.values()))
+        return len(messages)
+
+    async def _send_chat(self, messages: list[OutboundMessage]) -> None:
+        for index, message in enumerate(messages):
+            if not await self._send_one(message):
+                await self.queue.release([m.id for m in messages[index + 1 :]])
+                return
+
+    async def _send_one(self, message: OutboundMessage) -> bool:
+        """Send one message; False when the chat's later messages must wait."""
+        delivery = self.deliveries[message.channel]
+        chat_key = f"{message.channel}:{message.chat_id}"
+        await self.limiter.acquire(chat_key, delivery.is_group(message.chat_id))
+        try:
+            async with self._slots:
+                platform_id = await delivery.deliver(message)
+        except RetryAfter as flood:
+            log.warning("flood control on message %d: retry after %s s", message.id, flood.seconds)
+            self.limiter.pause(chat_key, flood.seconds)
+            until = self.clock() + timedelta(seconds=flood.seconds)
+            await self.queue.retry(message.id, until, "flood control", attempt=False)
+            return False
+        except Unreachable:
+            log.info("chat of message %d is unreachable; its learners stop", message.id)
+            await self.queue.unreachable(message.channel, message.chat_id, self.clock())
+            return False
+        except Transient as error:
+            return await self._transient(message, str(error))
+        except Rejected as error:
+            log.warning("message %d refused: %s", message.id, error)
+            await self.queue.failed(message.id, str(error))
+            return True
+        await self.queue.sent(message.id, platform_id, self.clock())
+        return True
+
+    async def _transient(self, message: OutboundMessage, error: str) -> bool:
+        if message.attempts + 1 >= self.max_attempts:
+            log.warning("message %d failed %d times; given up", message.id, self.max_attempts)
+            await self.queue.failed(message.id, error)
+            return True
+        delay = backoff(message.attempts + 1)
+        log.info("message %d not sent (%s); again in %.0f s", message.id, error, delay)
+        until = self.clock() + timedelta(seconds=delay)
+        await self.queue.retry(message.id, until, error, attempt=True)
+        return False
