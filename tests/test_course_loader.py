@@ -104,9 +104,9 @@ def test_every_real_lesson_is_short_has_a_quiz_and_ends_with_a_recap() -> None:
 
 
 def test_the_warmup_has_practice_tasks_and_a_small_picture() -> None:
-    steps = [
-        step for lesson in load_course(CURRICULUM / "course.yaml").lessons for step in lesson.steps
-    ]
+    warmup = load_course(CURRICULUM / "course.yaml").module("warmup")
+    assert warmup is not None
+    steps = [step for lesson in warmup.lessons for step in lesson.steps]
     practices = {step.expect for step in steps if isinstance(step, PracticeStep)}
     assert {PracticeKind.PHOTO, PracticeKind.VOICE, PracticeKind.REPLY} <= practices
     media = [step.media for step in steps if isinstance(step, MessageStep) and step.media]
