@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo
@@ -42,9 +43,8 @@ async def measure(url: str) -> tuple[int, float]:
     await upgrade(engine)
     courses = CourseHolder.load(ROOT / "curriculum")
     catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
-    service = CoachService(
-        Store(engine), courses, catalogs, default_language="en", default_timezone="Europe/Paris"
-    )
+    rules = Rules(catalogs.names())
+    service = CoachService(Store(engine), courses, catalogs, rules, default_language="en")
     channel = ChannelInfo("bench", pull=True)
     run_id = os.urandom(4).hex()
     queue: asyncio.Queue[list[Inbound]] = asyncio.Queue()

@@ -57,8 +57,8 @@ def build(settings: Settings) -> Coach:
         store,
         courses,
         catalogs,
+        settings.rules(catalogs.names()),
         default_language=settings.default_language,
-        default_timezone=settings.default_timezone,
     )
     webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
     app = make_app(webchat, store, settings.curriculum_path)

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from bot.core.text import CourseText, Msg, Text, Verbatim
+from bot.core.text import CourseText, LocalTime, Msg, Text, Verbatim
 
 log = logging.getLogger(__name__)
 DOMAINS = ("messages", "curriculum")
@@ -98,6 +99,8 @@ class Catalogs:
         """Turn one piece of text into the learner's language."""
         if isinstance(text, Verbatim):
             return text.text
+        if isinstance(text, LocalTime):
+            return format_time(text.moment, format="short", locale=code)
         if isinstance(text, CourseText):
             found = self.translator(code, "curriculum").pgettext(text.context, text.source)
             return found if isinstance(found, str) else text.source
@@ -119,7 +122,7 @@ class Catalogs:
             return source.format(**params)
 
     def _param(self, value: Any, code: str) -> Any:
-        if isinstance(value, Msg | CourseText | Verbatim):
+        if isinstance(value, Msg | CourseText | Verbatim | LocalTime):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=code)

@@ -11,6 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.effects import Record, Reply
 from bot.core.events import Inbound, Sender
+from bot.core.reminders import due_at
+from bot.core.rules import Rules
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
@@ -36,9 +38,9 @@ class CoachService:
         store: Store,
         courses: CourseHolder,
         catalogs: Catalogs,
+        rules: Rules,
         *,
         default_language: str,
-        default_timezone: str,
         clock: Callable[[], datetime] = utc_now,
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
@@ -46,7 +48,7 @@ class CoachService:
         self.courses = courses
         self.catalogs = catalogs
         self.default_language = default_language
-        self.default_timezone = default_timezone
+        self.rules = rules
         self.clock = clock
         self.on_outbox = on_outbox
 
@@ -128,10 +130,11 @@ class CoachService:
             if await uow.inbound_seen(event.key):
                 return await uow.outbox.for_inbound(event.key)
             row, before = await uow.learners.load_or_create(
-                event.sender, now, self.default_timezone
+                event.sender, now, self.rules.timezones[0]
             )
-            after, effects = step(before, event, course, now, self.catalogs.names())
-            await uow.learners.save(row, before, after, now)
+            after, effects = step(before, event, course, now, self.rules)
+            next_nudge = due_at(after, self.rules, now, event.sender.group)
+            await uow.learners.save(row, before, after, now, next_nudge)
             await uow.remember_inbound(event.key, row.id, now)
             language = after.language or self.catalogs.best_match(
                 event.sender.language_hint, self.default_language

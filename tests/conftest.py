@@ -91,6 +91,7 @@ def settings_for(database_url: str, curriculum: Path = JOURNEY_COURSE, **extra: 
         curriculum_path=curriculum,
         locales_path=ROOT / "locales",
         languages=["en", "fr", "ar"],
+        timezones=["Europe/Paris"],
         _env_file=None,  # type: ignore[call-arg]
         **extra,
     )

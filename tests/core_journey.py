@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.core.effects import Effect, Record, Reply
 from bot.core.events import Inbound
+from bot.core.rules import Rules
 from bot.core.state import LearnerState
 from bot.core.turn import step
 from bot.course.model import Course
@@ -22,11 +23,12 @@ class CoreJourney:
     course: Course = field(default_factory=sample_course)
     state: LearnerState = field(default_factory=LearnerState)
     now: datetime = NOW
+    rules: Rules = field(default_factory=lambda: Rules(LANGUAGES))
     effects: list[Effect] = field(default_factory=list)
 
     def send(self, event: Inbound) -> list[str]:
         """Hand the event to the core; the texts the coach says back."""
-        self.state, self.effects = step(self.state, event, self.course, self.now, LANGUAGES)
+        self.state, self.effects = step(self.state, event, self.course, self.now, self.rules)
         return self.texts()
 
     def texts(self) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo
@@ -29,8 +30,8 @@ async def service(engine: AsyncEngine) -> AsyncIterator[CoachService]:
         Store(engine),
         CourseHolder.load(JOURNEY_COURSE),
         catalogs,
+        Rules(catalogs.names()),
         default_language="en",
-        default_timezone="Europe/Paris",
         clock=lambda: NOW,
     )
 

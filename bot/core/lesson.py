@@ -11,6 +11,7 @@ from bot.core.effects import Choice, Effect, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.menus import lesson_title
 from bot.core.progress import lessons_done, progress_bar, record_active_day
+from bot.core.review import schedule_wrong
 from bot.core.state import LearnerState, LessonProgress, LessonStatus
 from bot.core.text import N_, CourseText, Text, Verbatim, course_text
 from bot.course.model import (
@@ -172,6 +173,7 @@ def answer_quiz(
     chosen = course_text(at.lesson.id, step.id, f"option-{option + 1}", step.options[option])
     if not correct:
         progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
+        state = replace(state, reviews=schedule_wrong(state.reviews, at.lesson.id, step.id, now))
         wrong = course_text(at.lesson.id, step.id, "wrong", step.wrong)
         parts = (question, N_("❌ {answer}", answer=chosen), wrong, N_("Try again."))
         retry = Reply(parts, quiz_choices(at.lesson, step), edit_pressed=True)

@@ -33,6 +33,19 @@ def answer(lesson_id: str, step_id: str, option: int) -> str:
     return f"ans:{lesson_id}/{step_id}/{option}"
 
 
+def review(lesson_id: str, step_id: str, option: int) -> str:
+    return f"rev:{lesson_id}/{step_id}/{option}"
+
+
+def timezone(index: int) -> str:
+    return f"tz:{index}"
+
+
+NUDGE_GO = "nudge:go"
+NUDGE_LATER = "nudge:later"
+NUDGE_PAUSE = "nudge:pause"
+
+
 @dataclass(frozen=True)
 class Payload:
     """A parsed payload: its action and arguments."""
@@ -51,6 +64,9 @@ _ARITY = {
     "next": 2,
     "skip": 2,
     "ans": 3,
+    "rev": 3,
+    "tz": 1,
+    "nudge": 1,
 }
 
 

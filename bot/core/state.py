@@ -6,6 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.core.nudges import NudgeState
+from bot.core.review import Reviews
+
 
 class LearnerStatus(StrEnum):
     ACTIVE = "active"
@@ -45,6 +48,14 @@ class LearnerState:
     last_active_day: date | None = None
     first_name: str | None = None
     timezone: str = "UTC"
+    nudge: NudgeState = field(default_factory=NudgeState)
+    reviews: Reviews = ()
+
+    def nudge_view(self) -> NudgeState:
+        """The nudge state with what the learner record says about zone and stopping."""
+        return replace(
+            self.nudge, timezone=self.timezone, stopped=self.status is LearnerStatus.STOPPED
+        )
 
     def lesson_progress(self, lesson_id: str) -> LessonProgress | None:
         return self.progress.get(lesson_id)

@@ -8,6 +8,7 @@ place in the course, and the renderer turns both into the learner's language.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -36,7 +37,14 @@ class Verbatim:
     text: str
 
 
-Text = Msg | CourseText | Verbatim
+@dataclass(frozen=True)
+class LocalTime:
+    """A moment shown as a clock time in the learner's locale, in its own time zone."""
+
+    moment: datetime
+
+
+Text = Msg | CourseText | Verbatim | LocalTime
 
 
 def N_(msgid: str, **params: Any) -> Msg:

@@ -21,6 +21,16 @@ from bot.core.lesson import (
     try_practice,
 )
 from bot.core.menus import language_choice, main_menu, module_menu, progress_report
+from bot.core.nudges import after_learner_activity
+from bot.core.reminders import (
+    nudge_button,
+    pause_command,
+    resume_command,
+    review_answer,
+    set_timezone,
+    timezone_choice,
+)
+from bot.core.rules import Rules
 from bot.core.state import LearnerState, LearnerStatus
 from bot.core.text import N_, Msg
 from bot.course.model import Course, PracticeStep, QuizStep
@@ -36,7 +46,11 @@ class Turn:
     event: Inbound
     course: Course
     now: datetime
-    languages: dict[str, str]
+    rules: Rules
+
+    @property
+    def languages(self) -> dict[str, str]:
+        return self.rules.languages
 
     @property
     def today(self) -> date:
@@ -44,13 +58,12 @@ class Turn:
 
 
 def step(
-    state: LearnerState, event: Inbound, course: Course, now: datetime, languages: dict[str, str]
+    state: LearnerState, event: Inbound, course: Course, now: datetime, rules: Rules
 ) -> Outcome:
-    """Decide what one learner event changes and what the coach says back.
-
-    ``languages`` maps each language code the coach offers to its own name.
-    """
-    turn = Turn(state, event, course, now, languages)
+    """Decide what one learner event changes and what the coach says back."""
+    if not event.chatter:
+        state = replace(state, nudge=after_learner_activity(state.nudge, now))
+    turn = Turn(state, event, course, now, rules)
     new_state, effects = _dispatch(turn)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
@@ -107,6 +120,12 @@ def _command(turn: Turn) -> Outcome:
         return state, [main_menu(state, turn.course)]
     if command == "progress":
         return state, [progress_report(state, turn.course, turn.today)]
+    if command == "pause":
+        return pause_command(state, turn.event.argument, turn.now)
+    if command == "resume":
+        return resume_command(state)
+    if command == "timezone":
+        return state, [timezone_choice(turn.rules, turn.now)]
     if command == "stop":
         stopped = replace(state, status=LearnerStatus.STOPPED, choices=())
         goodbye = N_("OK. I will not send you messages any more. Send /start to come back.")
@@ -130,6 +149,16 @@ def _button(turn: Turn, raw: str) -> Outcome:
         return state, [language_choice(turn.languages)]
     if action == "prog":
         return state, [progress_report(state, course, turn.today)]
+    if action == "tz":
+        return _set_timezone(turn, args[0])
+    if action == "nudge":
+        outcome = nudge_button(state, args[0], turn.rules, turn.now)
+        return outcome if outcome is not None else (state, here(state, course))
+    if action == "rev":
+        outcome = review_answer(state, course, args, turn.now)
+        if outcome is not None:
+            new_state, effects = outcome
+            return new_state, [*effects, *here(new_state, course)]
     if action == "mod":
         module = course.module(args[0])
         if module is not None:
@@ -166,12 +195,24 @@ def _set_language(turn: Turn, code: str) -> Outcome:
     first_time = turn.state.language is None
     state = replace(turn.state, language=code)
     effects: list[Effect] = [Record("language_set", {"language": code})]
-    if first_time:
-        welcome = N_("Each lesson takes 1 to 3 minutes. Tap a button, or type its number: 1, 2, 3…")
-        effects.append(Reply((welcome,)))
-    else:
+    if not first_time:
         effects.append(Reply((N_("Done. I will write to you in this language."),)))
+        return state, [*effects, main_menu(state, turn.course)]
+    welcome = N_("Each lesson takes 1 to 3 minutes. Tap a button, or type its number: 1, 2, 3…")
+    effects.append(Reply((welcome,)))
+    if len(turn.rules.timezones) > 1:
+        return state, [*effects, timezone_choice(turn.rules, turn.now)]
+    state = replace(state, timezone=turn.rules.timezones[0])
     return state, [*effects, main_menu(state, turn.course)]
+
+
+def _set_timezone(turn: Turn, index: str) -> Outcome:
+    state = set_timezone(turn.state, index, turn.rules)
+    if state is None:
+        return _not_understood(turn, N_("This button does not work any more."), "unknown")
+    said = N_("Thank you. I will write to you only in the daytime.")
+    record = Record("timezone_set", {"timezone": state.timezone})
+    return state, [record, Reply((said,)), main_menu(state, turn.course)]
 
 
 def _text(turn: Turn) -> Outcome:

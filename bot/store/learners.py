@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Sender
+from bot.core.nudges import NudgeState
+from bot.core.review import ReviewItem
 from bot.core.state import LearnerState, LearnerStatus, LessonProgress, LessonStatus
 from bot.store.tables import Learner, LessonProgressRow
 
@@ -26,6 +28,18 @@ class LearnerRepository:
         if lock and self.lock_rows:
             query = query.with_for_update()
         return (await self.session.scalars(query)).one_or_none()
+
+    async def due_for_nudge(self, now: datetime, limit: int) -> list[Learner]:
+        """Learners whose reminder is due, oldest first, locked; others' locked rows are skipped."""
+        query = (
+            select(Learner)
+            .where(Learner.next_nudge_at <= now)
+            .order_by(Learner.next_nudge_at)
+            .limit(limit)
+        )
+        if self.lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        return list(await self.session.scalars(query))
 
     async def get(self, learner_id: int) -> Learner | None:
         return await self.session.get(Learner, learner_id)
@@ -47,6 +61,10 @@ class LearnerRepository:
                 streak_days=0,
                 created_at=now,
                 last_seen_at=now,
+                nudges_unanswered=0,
+                asked_to_pause=False,
+                handoff_open=False,
+                reviews=[],
             )
             self.session.add(row)
             await self.session.flush()
@@ -68,6 +86,19 @@ class LearnerRepository:
             )
             for p in progress_rows
         }
+        nudge = NudgeState(
+            last_activity_at=row.last_activity_at,
+            nudges_unanswered=row.nudges_unanswered,
+            last_nudge_at=row.last_nudge_at,
+            paused_until=row.paused_until,
+            asked_to_pause=row.asked_to_pause,
+            snoozed_until=row.snoozed_until,
+            handoff_open=row.handoff_open,
+        )
+        reviews = tuple(
+            ReviewItem(lesson, step, box, datetime.fromisoformat(due))
+            for lesson, step, box, due in row.reviews
+        )
         return LearnerState(
             language=row.language,
             status=LearnerStatus(row.status),
@@ -78,12 +109,24 @@ class LearnerRepository:
             last_active_day=row.last_active_day,
             first_name=row.first_name,
             timezone=row.timezone,
+            nudge=nudge,
+            reviews=reviews,
         )
 
     async def save(
-        self, row: Learner, before: LearnerState, after: LearnerState, now: datetime
+        self,
+        row: Learner,
+        before: LearnerState,
+        after: LearnerState,
+        now: datetime,
+        next_nudge_at: datetime | None,
+        *,
+        seen: bool = True,
     ) -> None:
-        """Write what changed; the version column refuses a concurrent update."""
+        """Write what changed; the version column refuses a concurrent update.
+
+        ``seen``: the learner did something (not so when the coach's clock wrote to them).
+        """
         row.language = after.language
         row.status = after.status.value
         row.current_lesson = after.current_lesson
@@ -92,7 +135,18 @@ class LearnerRepository:
         row.last_active_day = after.last_active_day
         row.first_name = after.first_name
         row.timezone = after.timezone
-        row.last_seen_at = now
+        if seen:
+            row.last_seen_at = now
+        nudge = after.nudge
+        row.last_activity_at = nudge.last_activity_at
+        row.nudges_unanswered = nudge.nudges_unanswered
+        row.last_nudge_at = nudge.last_nudge_at
+        row.paused_until = nudge.paused_until
+        row.snoozed_until = nudge.snoozed_until
+        row.asked_to_pause = nudge.asked_to_pause
+        row.handoff_open = nudge.handoff_open
+        row.next_nudge_at = next_nudge_at
+        row.reviews = [[r.lesson_id, r.step_id, r.box, r.due_at.isoformat()] for r in after.reviews]
         for lesson_id, progress in after.progress.items():
             if before.progress.get(lesson_id) == progress:
                 continue

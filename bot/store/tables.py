@@ -58,6 +58,15 @@ class Learner(Base):
     last_active_day: Mapped[date | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime | None]
+    nudges_unanswered: Mapped[int] = mapped_column(default=0)
+    last_nudge_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    asked_to_pause: Mapped[bool] = mapped_column(default=False)
+    handoff_open: Mapped[bool] = mapped_column(default=False)
+    next_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    reviews: Mapped[list[Any]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(default=0)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,101 @@
+"""The reminder sweep: every due reminder goes out once, whatever the number of processes.
+
+Due times are on the learners' rows (``next_nudge_at``, indexed). A sweep takes a batch of
+due learners, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so another process takes
+the next ones), decides with the pure nudge policy, writes the reminder to the outbox with
+a key unique to that reminder, and sets the next due time, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.core.effects import Record, Reply
+from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.reminders import due_at, nudge_turn
+from bot.core.rules import Rules
+from bot.course.holder import CourseHolder
+from bot.i18n import Catalogs
+from bot.rendering import ChannelInfo, Renderer
+from bot.store.tables import Learner
+from bot.store.unit_of_work import Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class NudgeSweep:
+    def __init__(
+        self,
+        store: Store,
+        courses: CourseHolder,
+        catalogs: Catalogs,
+        rules: Rules,
+        channels: Mapping[str, ChannelInfo],
+        *,
+        batch: int = 500,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.courses = courses
+        self.catalogs = catalogs
+        self.rules = rules
+        self.channels = channels
+        self.batch = batch
+        self.on_outbox = on_outbox
+
+    async def sweep(self, now: datetime) -> int:
+        """Send what is due at ``now``, batch after batch; the number of reminders written.
+
+        A database that cannot be reached ends the sweep quietly: the rows stay due, and
+        the next sweep sends them. Nothing is half written: each batch is one transaction.
+        """
+        sent = 0
+        while True:
+            try:
+                written, looked = await self._batch(now)
+            except (DBAPIError, OSError) as error:
+                log.warning("nudge sweep stopped, database unavailable: %s", type(error).__name__)
+                break
+            sent += written
+            if looked < self.batch:
+                break
+        if sent and self.on_outbox is not None:
+            self.on_outbox()
+        return sent
+
+    async def _batch(self, now: datetime) -> tuple[int, int]:
+        written = 0
+        async with self.store.unit_of_work() as uow:
+            rows = await uow.learners.due_for_nudge(now, self.batch)
+            for row in rows:
+                written += await self._remind(uow, row, now)
+        if written:
+            log.info("nudge sweep: %d reminders from %d due learners", written, len(rows))
+        return written, len(rows)
+
+    async def _remind(self, uow: UnitOfWork, row: Learner, now: datetime) -> int:
+        group = row.chat_id != row.user_id
+        before = await uow.learners.state_of(row)
+        after, effects, key = nudge_turn(before, self.courses.course, now, self.rules, str(row.id))
+        await uow.learners.save(
+            row, before, after, now, due_at(after, self.rules, now, group), seen=False
+        )
+        if key is None:
+            return 0
+        for effect in effects:
+            if isinstance(effect, Record):
+                await uow.record(row.id, effect.name, effect.data, now)
+        channel = self.channels.get(row.channel, ChannelInfo(row.channel))
+        sender = Sender(row.channel, row.chat_id, row.user_id, row.first_name, group=group)
+        source = Inbound(sender, InboundKind.OTHER, now, f"nudge:{row.id}:{key}")
+        replies = [effect for effect in effects if isinstance(effect, Reply)]
+        language = before.language or self.rules.nudges.fallback_timezone
+        for outbox_row in Renderer(self.catalogs, channel).rows(
+            replies, source, before.language or language, row.id, now
+        ):
+            await uow.outbox.add(outbox_row)
+        return 1
