@@ -17,12 +17,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
+from bot.channels.webchat import CHANNEL as WEB
 from bot.channels.webchat import WebChat
 from bot.config import Settings
 from bot.course.holder import CourseHolder
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery, OutboxSender
 from bot.i18n import Catalogs
+from bot.nudging import NudgeSweep
 from bot.service import CoachService, utc_now
 from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
@@ -53,16 +55,18 @@ def build(settings: Settings) -> Coach:
     courses = CourseHolder.load(settings.curriculum_path)
     catalogs = Catalogs(settings.locales_path, settings.languages, settings.fallback_language)
     store = Store(create_engine(settings.database_url))
+    rules = settings.rules(catalogs.names())
     service = CoachService(
-        store,
-        courses,
-        catalogs,
-        settings.rules(catalogs.names()),
-        default_language=settings.default_language,
+        store, courses, catalogs, rules, default_language=settings.default_language
     )
     webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
     app = make_app(webchat, store, settings.curriculum_path)
     coach = Coach(settings, courses, catalogs, store, service, app)
+    channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
+    nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)
+    coach.jobs.append(
+        IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, lambda: nudges.sweep(utc_now()))
+    )
     deliveries: dict[str, Delivery] = {}
     if settings.telegram_token is not None:
         coach.telegram = TelegramRuntime(settings, service, catalogs)
@@ -80,7 +84,7 @@ def build(settings: Settings) -> Coach:
             total_per_second=settings.total_per_second,
         )
         coach.sender = OutboxSender(queue, deliveries, RateLimiter(limits, time.monotonic), utc_now)
-        service.on_outbox = coach.sender.wake
+        service.on_outbox = nudges.on_outbox = coach.sender.wake
         sweep = partial(sweep_outbox, queue, coach.sender, utc_now)
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, sweep))
     return coach
