@@ -52,16 +52,10 @@ class World:
         await self.service.handle(button(f"tz:{zone}", sender(who)), WEB)
         await self.service.handle(button("les:first-steps", sender(who)), WEB)
 
-    async def says(self, who: str, event_text: str) -> None:
-        event = (
-            command(event_text[1:], sender(who))
-            if event_text.startswith("/")
-            else text(event_text, sender(who))
-        )
-        if event_text.startswith("/") and " " in event_text:
-            name, argument = event_text[1:].split(" ", 1)
-            event = command(name, sender(who))
-            event = event.__class__(**{**event.__dict__, "argument": argument})
+    async def says(self, who: str, command_text: str) -> None:
+        """A command such as ``/pause 10``."""
+        name, _, argument = command_text[1:].partition(" ")
+        event = replace(command(name, sender(who)), argument=argument or None)
         await self.service.handle(event, WEB)
 
     async def run(self, days: float, every_minutes: int = 30) -> None:
