@@ -18,7 +18,9 @@ app = typer.Typer(
 curriculum_app = typer.Typer(help="Trainers' tools for the curriculum files.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(curriculum_app, name="curriculum")
+simulate_app = typer.Typer(help="Try policies on a virtual clock.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(simulate_app, name="simulate")
 
 
 def _logging() -> None:
@@ -87,3 +89,33 @@ def _serve(settings: Settings) -> None:
         typer.echo("The curriculum has errors; fix them and start again.", err=True)
         raise typer.Exit(1) from error
     asyncio.run(serve(coach))
+
+
+@simulate_app.command("nudges")
+def simulate_nudges(
+    learners: Annotated[int, typer.Option(min=1, help="Size of the synthetic cohort.")] = 200,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Days to simulate.")] = 21,
+    seed: Annotated[int, typer.Option(help="Seed of the random cohort.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Run the real reminder policy and sweep on a virtual clock with a synthetic cohort."""
+    import json
+
+    from bot.simulation import simulate
+
+    settings = Settings()
+    root = settings.curriculum_path.parent
+    report = asyncio.run(simulate(learners, days, seed, root))
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return
+    typer.echo(f"{learners} learners, {days} days, seed {seed}")
+    typer.echo(f"reminders sent:                 {report.nudges_sent}")
+    typer.echo(f"most to one learner in one day: {report.max_per_learner_per_day}")
+    typer.echo(f"sent after a stop:              {report.after_stop}")
+    typer.echo(f"sent in quiet hours (21-9):     {report.in_quiet_hours}")
+    typer.echo(f"learners who came back:         {report.returned_learners}")
+    typer.echo("local hour of sending:")
+    peak = max(report.local_hour_histogram.values(), default=1)
+    for hour, count in report.local_hour_histogram.items():
+        typer.echo(f"  {hour:02d}:00 {'#' * max(1, round(40 * count / peak))} {count}")
