@@ -34,7 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o locales/messages.pot --no-location --sort-output bot
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o locales/messages.pot --no-location \
+		--sort-output --project Coach --copyright-holder "Coach contributors" --msgid-bugs-address "" .
 	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --previous
 	$(BIN)/pybabel compile -D messages -d locales --statistics
 

@@ -64,9 +64,11 @@ def build(settings: Settings) -> Coach:
     coach = Coach(settings, courses, catalogs, store, service, app)
     channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
     nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)
-    coach.jobs.append(
-        IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, lambda: nudges.sweep(utc_now()))
-    )
+
+    async def sweep_nudges() -> None:
+        await nudges.sweep(utc_now())
+
+    coach.jobs.append(IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, sweep_nudges))
     deliveries: dict[str, Delivery] = {}
     if settings.telegram_token is not None:
         coach.telegram = TelegramRuntime(settings, service, catalogs)
