@@ -36,8 +36,12 @@ bench: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o locales/messages.pot --no-location \
 		--sort-output --project Coach --copyright-holder "Coach contributors" --msgid-bugs-address "" .
+	$(BIN)/pybabel extract -F babel-curriculum.cfg -o locales/curriculum.pot --sort-by-file \
+		--project "Coach curriculum" --copyright-holder "Coach contributors" --msgid-bugs-address "" .
 	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --previous
+	$(BIN)/pybabel update -D curriculum -i locales/curriculum.pot -d locales --previous
 	$(BIN)/pybabel compile -D messages -d locales --statistics
+	$(BIN)/pybabel compile -D curriculum -d locales --statistics
 
 clean:
 	rm -rf $(VENV) var/*.db
