@@ -11,6 +11,7 @@ import typer
 
 from bot.config import Settings
 from bot.course.loader import check_course
+from bot.translations.review import catalog_problems
 
 app = typer.Typer(
     help="Coach: lessons in the chat apps learners already use.", no_args_is_help=True
@@ -32,16 +33,56 @@ def _logging() -> None:
 @curriculum_app.command("check")
 def curriculum_check(
     path: Annotated[Path | None, typer.Argument(help="The curriculum folder.")] = None,
+    locales: Annotated[Path | None, typer.Option(help="The catalogs' folder.")] = None,
 ) -> None:
-    """Validate every lesson; print each problem as file:line: what is wrong."""
-    folder = path or Settings().curriculum_path
-    course, problems = check_course(folder)
+    """Validate every lesson and translation; print each problem as file:line: what is wrong."""
+    settings = Settings()
+    course, problems = check_course(path or settings.curriculum_path)
+    problems += catalog_problems(locales or settings.locales_path)
     for problem in problems:
         typer.echo(str(problem))
     if problems or course is None:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK: {len(course.modules)} modules, {len(course.lessons)} lessons.")
+
+
+@curriculum_app.command("status")
+def curriculum_status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Modules, lessons, competences, and how complete each language is."""
+    import json
+
+    from bot.translations.status import status
+
+    settings = Settings()
+    course, problems = check_course(settings.curriculum_path)
+    if course is None:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1)
+    report = status(course, settings.curriculum_path, settings.locales_path, settings.languages)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    typer.echo(
+        f"{report['modules']} modules, {report['lessons']} lessons, "
+        f"{report['practice_tasks']} practice tasks"
+    )
+    typer.echo(
+        "DigComp 2.2 competences: "
+        + ", ".join(f"{code} ({count})" for code, count in report["competences"].items())
+    )
+    typer.echo(
+        f"{'language':<10}{'domain':<12}{'translated':>11}{'fuzzy':>8}{'missing':>9}{'unreviewed':>12}"
+    )
+    for code, domains in report["languages"].items():
+        for domain, shares in domains.items():
+            typer.echo(
+                f"{code:<10}{domain:<12}{shares['translated']:>11.0%}{shares['fuzzy']:>8.0%}"
+                f"{shares['missing']:>9.0%}{shares['unreviewed']:>12.0%}"
+            )
 
 
 @db_app.command("upgrade")

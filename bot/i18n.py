@@ -19,8 +19,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
-from bot.core.text import CourseText, LocalTime, Msg, Text, Verbatim
+from bot.core.text import CourseText, DataSize, LocalTime, Msg, Text, Verbatim
+from bot.translations.entries import message_problems
 
 log = logging.getLogger(__name__)
 DOMAINS = ("messages", "curriculum")
@@ -31,6 +33,12 @@ def load_catalog(path: Path, locale: str) -> Translations | None:
     try:
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, abort_invalid=True)
+        for message in list(catalog):
+            if message.id and message_problems(message):
+                log.warning(
+                    "%s:%s: translation not used (see coach curriculum check)", path, message.lineno
+                )
+                catalog.delete(message.id, message.context)
         buffer = BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
@@ -38,6 +46,13 @@ def load_catalog(path: Path, locale: str) -> Translations | None:
     except Exception as error:  # a broken catalog must not stop the other languages
         log.warning("catalog %s could not be read: %s", path, error)
         return None
+
+
+def data_size(size: int, code: str) -> str:
+    """``12 kB``, ``1.4 MB`` (``12 ko`` in French): rounded up, never zero."""
+    if size < 1_000_000:
+        return format_unit(max(1, -(-size // 1000)), "digital-kilobyte", "short", locale=code)
+    return format_unit(round(size / 1_000_000, 1), "digital-megabyte", "short", locale=code)
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,8 @@ class Catalogs:
             return text.text
         if isinstance(text, LocalTime):
             return format_time(text.moment, format="short", locale=code)
+        if isinstance(text, DataSize):
+            return data_size(text.size, code)
         if isinstance(text, CourseText):
             found = self.translator(code, "curriculum").pgettext(text.context, text.source)
             return found if isinstance(found, str) else text.source
@@ -122,7 +139,7 @@ class Catalogs:
             return source.format(**params)
 
     def _param(self, value: Any, code: str) -> Any:
-        if isinstance(value, Msg | CourseText | Verbatim | LocalTime):
+        if isinstance(value, Msg | CourseText | Verbatim | LocalTime | DataSize):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=code)

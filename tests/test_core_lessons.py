@@ -32,7 +32,7 @@ def test_choosing_a_language_stores_it_and_shows_the_menu() -> None:
     journey.send(command("start"))
     journey.send(text("2"))
     assert journey.state.language == "fr"
-    assert journey.buttons() == ["Basics", "My progress", "Language"]
+    assert journey.buttons() == ["Basics", "My progress", "Language", "Save data: no pictures"]
 
 
 def test_anything_before_a_language_asks_for_the_language_again() -> None:
@@ -50,7 +50,7 @@ def test_the_module_lists_its_lessons_with_their_minutes() -> None:
 def test_a_whole_lesson_with_buttons_typed_numbers_a_wrong_answer_and_a_photo() -> None:
     journey = onboarded()
     said = journey.send(button("les:first"))
-    assert said == ["📘 First steps — about 2 min.", "Hello there."]
+    assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
     said = journey.send(text("1"))  # Next
     assert said == ["Which is a colour?"]
     assert journey.buttons() == ["Table", "Blue", "Run"]
@@ -254,4 +254,4 @@ def test_a_lesson_whose_step_was_removed_starts_again() -> None:
         progress.__class__(**{**progress.__dict__, "step_id": "gone"})
     )
     said = journey.send(button("les:first"))
-    assert said == ["📘 First steps — about 2 min.", "Hello there."]
+    assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]

@@ -12,10 +12,10 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     assert learner.buttons() == ["English", "Français", "العربية"]
 
     await learner.taps("English")
-    assert learner.buttons() == ["Basics", "My progress", "Language"]
+    assert learner.buttons() == ["Basics", "My progress", "Language", "Save data: no pictures"]
     await learner.taps("Basics")
     said = await learner.taps("First steps (2 min)")
-    assert said == ["📘 First steps — about 2 min.", "Hello there."]
+    assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
 
     assert await learner.says("1") == ["Which is a colour?"]
     assert learner.buttons() == ["Table", "Blue", "Run"]

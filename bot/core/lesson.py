@@ -13,7 +13,7 @@ from bot.core.menus import lesson_title
 from bot.core.progress import lessons_done, progress_bar, record_active_day
 from bot.core.review import schedule_wrong
 from bot.core.state import LearnerState, LessonProgress, LessonStatus
-from bot.core.text import N_, CourseText, Text, Verbatim, course_text
+from bot.core.text import N_, CourseText, DataSize, Msg, Text, Verbatim, course_text
 from bot.course.model import (
     Course,
     Lesson,
@@ -25,6 +25,7 @@ from bot.course.model import (
 )
 
 Outcome = tuple[LearnerState, list[Effect]]
+MESSAGE_OVERHEAD = 500  # bytes of protocol around each chat message, about
 
 _KIND_FOR_PRACTICE = {
     PracticeKind.PHOTO: InboundKind.PHOTO,
@@ -59,15 +60,16 @@ def position(state: LearnerState, course: Course) -> Position | None:
     return Position(lesson, lesson.steps[index], progress)
 
 
-def show_step(lesson: Lesson, step: Step) -> list[Effect]:
-    """The messages that present one step."""
+def show_step(lesson: Lesson, step: Step, media: bool = True) -> list[Effect]:
+    """The messages that present one step; ``media`` False leaves pictures and sounds out."""
 
     def text(name: str, source: str) -> CourseText:
         return course_text(lesson.id, step.id, name, source)
 
     if isinstance(step, MessageStep):
         next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
-        return [Reply((text("text", step.text),), (next_choice,), media=step.media)]
+        shown = step.media if media else None
+        return [Reply((text("text", step.text),), (next_choice,), media=shown)]
     if isinstance(step, QuizStep):
         choices = quiz_choices(lesson, step)
         return [Reply((text("question", step.question),), choices)]
@@ -106,11 +108,38 @@ def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
         intro = N_("Welcome back to “{title}”.", title=lesson_title(lesson))
         record = Record("lesson_resumed", {"lesson": lesson.id, "step": progress.step_id})
     else:
-        intro = N_(
-            "📘 {title} — about {minutes} min.", title=lesson_title(lesson), minutes=lesson.minutes
-        )
+        intro = lesson_intro(lesson, state.text_only)
         record = Record("lesson_started", {"lesson": lesson.id})
-    return state, [record, Reply((intro,)), *show_step(lesson, lesson.steps[step_index])]
+    first = show_step(lesson, lesson.steps[step_index], media=not state.text_only)
+    return state, [record, Reply((intro,)), *first]
+
+
+def download_bytes(lesson: Lesson, media: bool) -> int:
+    """About what a lesson costs in data: its texts (with the protocol around each message),
+    and its pictures and sounds unless they are left out."""
+    texts = sum(len(str(value).encode()) for step in lesson.steps for value in vars(step).values())
+    return texts + MESSAGE_OVERHEAD * len(lesson.steps) + (lesson.media_bytes() if media else 0)
+
+
+def lesson_intro(lesson: Lesson, text_only: bool) -> Msg:
+    """Title, minutes and download size, so a learner on a small data plan can choose."""
+    title, minutes = lesson_title(lesson), lesson.minutes
+    size = DataSize(download_bytes(lesson, media=not text_only))
+    if lesson.media_bytes() and not text_only:
+        without = DataSize(download_bytes(lesson, media=False))
+        return N_(
+            "📘 {title} — about {minutes} min. Download: {size}, or {without} without pictures.",
+            title=title,
+            minutes=minutes,
+            size=size,
+            without=without,
+        )
+    return N_(
+        "📘 {title} — about {minutes} min. Download: {size}.",
+        title=title,
+        minutes=minutes,
+        size=size,
+    )
 
 
 def advance(
@@ -124,7 +153,8 @@ def advance(
     if index + 1 < len(at.lesson.steps):
         following = at.lesson.steps[index + 1]
         progress = replace(at.progress, step_id=following.id, step_attempts=0)
-        return state.with_progress(progress), effects + show_step(at.lesson, following)
+        shown = show_step(at.lesson, following, media=not state.text_only)
+        return state.with_progress(progress), effects + shown
     progress = replace(
         at.progress, status=LessonStatus.DONE, step_id=None, step_attempts=0, finished_at=now
     )

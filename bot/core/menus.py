@@ -38,6 +38,10 @@ def main_menu(state: LearnerState, course: Course) -> Reply:
         choices.append(Choice(module_title(module), payloads.module(module.id)))
     choices.append(Choice(N_("My progress"), payloads.PROGRESS))
     choices.append(Choice(N_("Language"), payloads.LANGUAGE))
+    if state.text_only:
+        choices.append(Choice(N_("Pictures on"), payloads.TEXT_ONLY))
+    else:
+        choices.append(Choice(N_("Save data: no pictures"), payloads.TEXT_ONLY))
     return Reply((N_("What would you like to do?"),), tuple(choices))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 MENU = "menu"
 PROGRESS = "prog"
 LANGUAGE = "language"
+TEXT_ONLY = "data"
 
 
 def language(code: str) -> str:
@@ -58,6 +59,7 @@ _ARITY = {
     "menu": 0,
     "prog": 0,
     "language": 0,
+    "data": 0,
     "lang": 1,
     "mod": 1,
     "les": 1,

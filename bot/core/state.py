@@ -50,6 +50,7 @@ class LearnerState:
     timezone: str = "UTC"
     nudge: NudgeState = field(default_factory=NudgeState)
     reviews: Reviews = ()
+    text_only: bool = False
 
     def nudge_view(self) -> NudgeState:
         """The nudge state with what the learner record says about zone and stopping."""

@@ -44,7 +44,14 @@ class LocalTime:
     moment: datetime
 
 
-Text = Msg | CourseText | Verbatim | LocalTime
+@dataclass(frozen=True)
+class DataSize:
+    """An amount of data, shown in kB or MB in the learner's locale."""
+
+    size: int
+
+
+Text = Msg | CourseText | Verbatim | LocalTime | DataSize
 
 
 def N_(msgid: str, **params: Any) -> Msg:

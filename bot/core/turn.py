@@ -149,6 +149,8 @@ def _button(turn: Turn, raw: str) -> Outcome:
         return state, [language_choice(turn.languages)]
     if action == "prog":
         return state, [progress_report(state, course, turn.today)]
+    if action == "data":
+        return _toggle_text_only(turn)
     if action == "tz":
         return _set_timezone(turn, args[0])
     if action == "nudge":
@@ -204,6 +206,17 @@ def _set_language(turn: Turn, code: str) -> Outcome:
         return state, [*effects, timezone_choice(turn.rules, turn.now)]
     state = replace(state, timezone=turn.rules.timezones[0])
     return state, [*effects, main_menu(state, turn.course)]
+
+
+def _toggle_text_only(turn: Turn) -> Outcome:
+    """Pictures and sounds off to save data, or on again."""
+    state = replace(turn.state, text_only=not turn.state.text_only)
+    if state.text_only:
+        said = N_("Pictures and sounds are off: lessons cost less data. Tap again to turn them on.")
+    else:
+        said = N_("Pictures and sounds are on again.")
+    record = Record("text_only_set", {"on": state.text_only})
+    return state, [record, Reply((said,)), main_menu(state, turn.course)]
 
 
 def _set_timezone(turn: Turn, index: str) -> Outcome:
@@ -271,4 +284,4 @@ def here(state: LearnerState, course: Course) -> list[Effect]:
     at = position(state, course)
     if at is None:
         return [main_menu(state, course)]
-    return show_step(at.lesson, at.step)
+    return show_step(at.lesson, at.step, media=not state.text_only)

@@ -65,6 +65,7 @@ class LearnerRepository:
                 asked_to_pause=False,
                 handoff_open=False,
                 reviews=[],
+                text_only=False,
             )
             self.session.add(row)
             await self.session.flush()
@@ -111,6 +112,7 @@ class LearnerRepository:
             timezone=row.timezone,
             nudge=nudge,
             reviews=reviews,
+            text_only=row.text_only,
         )
 
     async def save(
@@ -146,6 +148,7 @@ class LearnerRepository:
         row.asked_to_pause = nudge.asked_to_pause
         row.handoff_open = nudge.handoff_open
         row.next_nudge_at = next_nudge_at
+        row.text_only = after.text_only
         row.reviews = [[r.lesson_id, r.step_id, r.box, r.due_at.isoformat()] for r in after.reviews]
         for lesson_id, progress in after.progress.items():
             if before.progress.get(lesson_id) == progress:

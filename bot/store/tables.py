@@ -67,6 +67,7 @@ class Learner(Base):
     handoff_open: Mapped[bool] = mapped_column(default=False)
     next_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
     reviews: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    text_only: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=0)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,1 @@
+"""The translators' side: checking catalogs and measuring how complete they are."""
