@@ -31,6 +31,7 @@ from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
 from bot.web.app import make_app
+from bot.web.preview import TrainerPreview
 from scheduler.clock import IntervalJob, make_scheduler
 from scheduler.jobs import sweep_outbox
 
@@ -60,7 +61,9 @@ def build(settings: Settings) -> Coach:
         store, courses, catalogs, rules, default_language=settings.default_language
     )
     webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
-    app = make_app(webchat, store, settings.curriculum_path)
+    token = settings.trainer_token.get_secret_value() if settings.trainer_token else None
+    preview = TrainerPreview(service, courses, catalogs, token)
+    app = make_app(webchat, store, settings.curriculum_path, preview)
     coach = Coach(settings, courses, catalogs, store, service, app)
     channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
     nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)

@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'coach.db'}"
     curriculum_path: Path = ROOT / "curriculum"
     locales_path: Path = ROOT / "locales"
-    languages: list[str] = Field(default_factory=lambda: ["en", "fr", "ar"])
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "fr", "ar", "fa_AF", "ps", "uk", "ru", "ti"]
+    )
     default_language: str = "en"
     fallback_language: str = "en"
     default_timezone: str = "Europe/Paris"
@@ -45,6 +47,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     max_upload_mb: int = 10
+    trainer_token: SecretStr | None = None
     course_poll_seconds: float = 5.0
 
     telegram_token: SecretStr | None = None

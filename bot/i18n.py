@@ -26,6 +26,10 @@ from bot.translations.entries import message_problems
 
 log = logging.getLogger(__name__)
 DOMAINS = ("messages", "curriculum")
+# Names CLDR gives differently from what speakers call their language.
+OWN_NAMES = {"fa_AF": "دری"}
+# Codes phones and browsers send for a language offered under another code.
+ALIASES = {"prs": "fa_AF", "fa": "fa_AF"}
 
 
 def load_catalog(path: Path, locale: str) -> Translations | None:
@@ -75,7 +79,7 @@ class Catalogs:
             except (ValueError, UnknownLocaleError):
                 log.warning("language %s is not a known locale; left out", code)
                 continue
-            name = locale.get_display_name(locale) or code
+            name = OWN_NAMES.get(code) or locale.get_display_name(locale) or code
             rtl = locale.character_order == "right-to-left"
             self.languages[code] = Language(code, name[:1].upper() + name[1:], rtl)
         for domain in DOMAINS:
@@ -102,7 +106,9 @@ class Catalogs:
     def best_match(self, hint: str | None, default: str) -> str:
         """The offered language closest to a browser's or Telegram's language code."""
         if hint:
-            for candidate in (hint, hint.replace("-", "_").split("_")[0]):
+            exact = hint.replace("-", "_")
+            for candidate in (exact, exact.split("_")[0]):
+                candidate = ALIASES.get(candidate, candidate)
                 if candidate in self.languages:
                     return candidate
         return default if default in self.languages else self.fallback

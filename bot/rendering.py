@@ -27,6 +27,17 @@ class ChannelInfo:
     max_text: int | None = None
 
 
+RLM = "\u200f"
+
+
+def right_to_left(text: str) -> str:
+    """Start every line with a right-to-left mark, so a line that begins with a number, a
+    web address or a Latin name still reads right to left in chat apps."""
+    return "\n".join(
+        RLM + line if line and not line.startswith(RLM) else line for line in text.split("\n")
+    )
+
+
 def numbered(index: int, label: str) -> str:
     """A button label that also says which number to type for it."""
     return f"{index}. {label}"
@@ -47,6 +58,8 @@ class Renderer:
             if reply.edit_only and pressed is None:
                 continue
             text = "\n\n".join(self.catalogs.render(part, language) for part in reply.parts)
+            if self.catalogs.is_rtl(language):
+                text = right_to_left(text)
             if not rows and event.sender.group and event.sender.first_name:
                 text = f"{event.sender.first_name}: {text}"
             pieces = split_message(text, self.channel.max_text) if self.channel.max_text else [text]
@@ -63,10 +76,14 @@ class Renderer:
         return rows
 
     def _buttons(self, reply: Reply, language: str) -> list[dict[str, str]]:
-        return [
-            {"label": numbered(i, self.catalogs.render(c.label, language)), "payload": c.payload}
-            for i, c in enumerate(reply.choices, start=1)
-        ]
+        rtl = self.catalogs.is_rtl(language)
+        buttons = []
+        for number, choice in enumerate(reply.choices, start=1):
+            label = numbered(number, self.catalogs.render(choice.label, language))
+            buttons.append(
+                {"label": right_to_left(label) if rtl else label, "payload": choice.payload}
+            )
+        return buttons
 
     def _row(
         self, event: Inbound, learner_id: int, language: str, now: datetime, index: int, text: str

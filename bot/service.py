@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.core.effects import Record, Reply
-from bot.core.events import Inbound, Sender
+from bot.core.effects import Effect, Record, Reply
+from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.lesson import start_lesson
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
 from bot.core.turn import step
@@ -26,6 +28,12 @@ ATTEMPTS = 5
 
 class Unavailable(Exception):
     """The database could not be reached; the event was not handled and may be sent again."""
+
+
+def _offered(effects: list[Effect]) -> tuple[str, ...]:
+    """The payloads of the options offered last, so typed numbers work in a preview too."""
+    offered = [e for e in effects if isinstance(e, Reply) and e.choices]
+    return tuple(c.payload for c in offered[-1].choices) if offered else ()
 
 
 def utc_now() -> datetime:
@@ -122,6 +130,29 @@ class CoachService:
         if row is None:
             return None
         return Sender(row.channel, row.chat_id, row.user_id, first_name=row.first_name)
+
+    async def preview(self, conversation: str, language: str, lesson_id: str) -> bool:
+        """Open a lesson for a trainer in a fresh web conversation, in the given language."""
+        lesson = self.courses.course.lesson(lesson_id)
+        if lesson is None or language not in self.catalogs.languages:
+            return False
+        now = self.clock()
+        sender = Sender("web", conversation, conversation)
+        async with self.store.unit_of_work() as uow:
+            row, before = await uow.learners.load_or_create(sender, now, self.rules.timezones[0])
+            state = replace(before, language=language)
+            after, effects = start_lesson(state, lesson, now)
+            after = replace(after, choices=_offered(effects) or after.choices)
+            await uow.learners.save(row, before, after, now, None)
+            key = f"preview:{conversation}:{lesson_id}:{language}"
+            source = Inbound(sender, InboundKind.OTHER, now, key)
+            replies = [effect for effect in effects if isinstance(effect, Reply)]
+            for outbox_row in Renderer(self.catalogs, ChannelInfo("web", pull=True)).rows(
+                replies, source, language, row.id, now
+            ):
+                await uow.outbox.add(outbox_row)
+        log.info("trainer preview of %s in %s", lesson_id, language)
+        return True
 
     async def _handle_once(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
         now = self.clock()

@@ -86,14 +86,18 @@ ROOT = Path(__file__).parent.parent
 
 
 def settings_for(database_url: str, curriculum: Path = JOURNEY_COURSE, **extra: Any) -> Settings:
+    """Settings for a test: three languages and one time zone unless the test says otherwise."""
+    values: dict[str, Any] = {
+        "languages": ["en", "fr", "ar"],
+        "timezones": ["Europe/Paris"],
+        **extra,
+    }
     return Settings(
         database_url=database_url,
         curriculum_path=curriculum,
         locales_path=ROOT / "locales",
-        languages=["en", "fr", "ar"],
-        timezones=["Europe/Paris"],
         _env_file=None,  # type: ignore[call-arg]
-        **extra,
+        **values,
     )
 
 

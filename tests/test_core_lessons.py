@@ -255,3 +255,24 @@ def test_a_lesson_whose_step_was_removed_starts_again() -> None:
     )
     said = journey.send(button("les:first"))
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
+
+
+def test_before_a_lesson_the_learner_sees_its_download_size_and_can_skip_pictures() -> None:
+    from bot.course.holder import CourseHolder
+    from tests.conftest import ROOT
+
+    journey = CoreJourney(course=CourseHolder.load(ROOT / "curriculum").course)
+    journey.send(command("start"))
+    journey.send(button("lang:en"))
+    said = journey.send(button("les:warmup-buttons"))
+    assert said[0].startswith("📘 Buttons and numbers — about 2 min. Download: ")
+    assert "without pictures" in said[0]
+    journey.send(text("1"))
+    assert journey.replies()[-1].media is not None
+    journey.send(command("menu"))
+    journey.send(button("data"))
+    assert journey.state.text_only
+    assert journey.buttons()[-1] == "Pictures on"
+    said = journey.send(button("les:warmup-buttons"))
+    journey.send(text("1"))
+    assert all(reply.media is None for reply in journey.replies())

@@ -9,11 +9,14 @@ from sqlalchemy import text
 
 from bot.channels.webchat import WebChat
 from bot.store.unit_of_work import Store
+from bot.web.preview import TrainerPreview
 
 STATIC = Path(__file__).parent / "static"
 
 
-def make_app(webchat: WebChat, store: Store, curriculum: Path) -> web.Application:
+def make_app(
+    webchat: WebChat, store: Store, curriculum: Path, preview: TrainerPreview
+) -> web.Application:
     """Assemble the routes; channels add theirs to the returned app."""
     app = web.Application(client_max_size=webchat.max_upload_bytes + 2**20)
 
@@ -28,7 +31,8 @@ def make_app(webchat: WebChat, store: Store, curriculum: Path) -> web.Applicatio
             return web.json_response({"status": "database unavailable"}, status=503)
         return web.json_response({"status": "ok"})
 
-    app.add_routes([web.get("/", page), web.get("/healthz", health), *webchat.routes()])
+    routes = [web.get("/", page), web.get("/healthz", health), *webchat.routes(), *preview.routes()]
+    app.add_routes(routes)
     app.router.add_static("/static", STATIC)
     media = curriculum / "media"
     if media.is_dir():
