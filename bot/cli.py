@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +22,8 @@ app.add_typer(curriculum_app, name="curriculum")
 simulate_app = typer.Typer(help="Try policies on a virtual clock.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(simulate_app, name="simulate")
+volunteer_app = typer.Typer(help="Volunteers who meet learners.", no_args_is_help=True)
+app.add_typer(volunteer_app, name="volunteer")
 
 
 def _logging() -> None:
@@ -160,3 +162,105 @@ def simulate_nudges(
     peak = max(report.local_hour_histogram.values(), default=1)
     for hour, count in report.local_hour_histogram.items():
         typer.echo(f"  {hour:02d}:00 {'#' * max(1, round(40 * count / peak))} {count}")
+
+
+def _volunteers(settings: Settings) -> tuple[Any, Any]:
+    from bot.service import utc_now
+    from bot.store.database import create_engine
+    from bot.store.unit_of_work import Store
+    from bot.volunteers import Volunteers
+
+    store = Store(create_engine(settings.database_url))
+    return store, Volunteers(store, utc_now)
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username
+    if settings.telegram_token is None:
+        typer.echo(
+            "Set COACH_TELEGRAM_BOT_USERNAME (the bot's @username) or COACH_TELEGRAM_TOKEN.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    from bot.channels.telegram.runtime import make_bot
+
+    bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
+    try:
+        me = await bot.me()
+    finally:
+        await bot.session.close()
+    return me.username or ""
+
+
+def _codes(raw: str) -> list[str]:
+    return [code.strip() for code in raw.split(",") if code.strip()]
+
+
+@volunteer_app.command("invite")
+def volunteer_invite(
+    name: Annotated[str, typer.Option(help="How learners and coordinators will see them.")],
+    languages: Annotated[str, typer.Option(help="Languages they speak, e.g. fr,ar")] = "",
+    places: Annotated[
+        str, typer.Option(help="Drop-in places where they help, comma-separated")
+    ] = "",
+) -> None:
+    """Create a volunteer and print their single-use registration link (valid 7 days)."""
+
+    async def run() -> None:
+        settings = Settings()
+        username = await _bot_username(settings)
+        store, volunteers = _volunteers(settings)
+        try:
+            invite = await volunteers.invite(name, _codes(languages), _codes(places), username)
+        finally:
+            await store.close()
+        typer.echo(f"Volunteer {invite.volunteer_id}: {name}")
+        typer.echo(
+            f"Send them this link (it works once, until {invite.expires_at:%Y-%m-%d %H:%M} UTC):"
+        )
+        typer.echo(invite.link)
+
+    asyncio.run(run())
+
+
+@volunteer_app.command("list")
+def volunteer_list() -> None:
+    """Every volunteer: registered or not, languages, places, available, removed."""
+
+    async def run() -> None:
+        store, volunteers = _volunteers(Settings())
+        try:
+            listed = await volunteers.listed()
+        finally:
+            await store.close()
+        if not listed:
+            typer.echo("No volunteers yet: invite one with `coach volunteer invite --name NAME`.")
+        for v in listed:
+            state = "removed" if not v.active else ("available" if v.available else "away")
+            joined = "registered" if v.registered else "invited"
+            typer.echo(
+                f"{v.id:>4}  {v.name:<24} {joined:<10} {state:<9} "
+                f"languages: {','.join(v.languages) or '-'}  places: {','.join(v.places) or '-'}"
+            )
+
+    asyncio.run(run())
+
+
+@volunteer_app.command("remove")
+def volunteer_remove(
+    volunteer_id: Annotated[int, typer.Argument(help="The number from `list`.")],
+) -> None:
+    """Remove a volunteer: no more alerts, claims or messages for them."""
+
+    async def run() -> bool:
+        store, volunteers = _volunteers(Settings())
+        try:
+            return bool(await volunteers.remove(volunteer_id))
+        finally:
+            await store.close()
+
+    if not asyncio.run(run()):
+        typer.echo(f"No active volunteer {volunteer_id}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Volunteer {volunteer_id} removed.")

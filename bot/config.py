@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_path: str = "/telegram/webhook"
+    telegram_bot_username: str | None = None
 
     private_per_second: float = 1.0
     private_burst: int = 3

@@ -160,3 +160,30 @@ class MediaFile(Base):
     size: Mapped[int]
     file_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+
+
+class Volunteer(Base):
+    """A person who helps learners in person or by chat; known to the coach by invitation."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    telegram_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    places: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    available: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class VolunteerInvite(Base):
+    """A single-use invitation; only a hash of its token is kept."""
+
+    __tablename__ = "volunteer_invites"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(Id, ForeignKey("volunteers.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

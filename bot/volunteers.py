@@ -1,0 +1,135 @@
+"""Volunteers: invited by an admin, registered by opening a single-use Telegram link."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bot.store.tables import Volunteer, VolunteerInvite
+from bot.store.unit_of_work import Store
+
+INVITE_PREFIX = "v_"
+
+
+@dataclass(frozen=True)
+class VolunteerView:
+    id: int
+    name: str
+    registered: bool
+    languages: tuple[str, ...]
+    places: tuple[str, ...]
+    available: bool
+    active: bool
+
+    @classmethod
+    def of(cls, row: Volunteer) -> VolunteerView:
+        return cls(
+            row.id,
+            row.name,
+            row.telegram_user_id is not None,
+            tuple(row.languages),
+            tuple(row.places),
+            row.available,
+            row.active,
+        )
+
+
+@dataclass(frozen=True)
+class Invite:
+    volunteer_id: int
+    link: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Volunteers:
+    def __init__(self, store: Store, clock: Callable[[], datetime], invite_days: int = 7) -> None:
+        self.store = store
+        self.clock = clock
+        self.invite_days = invite_days
+
+    async def invite(
+        self, name: str, languages: list[str], places: list[str], bot_username: str
+    ) -> Invite:
+        """A new volunteer and the link that registers them; the link works once, for a week."""
+        now = self.clock()
+        token = secrets.token_urlsafe(24)
+        expires = now + timedelta(days=self.invite_days)
+        async with self.store.unit_of_work() as uow:
+            volunteer = Volunteer(
+                name=name,
+                languages=languages,
+                places=places,
+                available=True,
+                active=True,
+                created_at=now,
+            )
+            uow.session.add(volunteer)
+            await uow.session.flush()
+            uow.session.add(
+                VolunteerInvite(
+                    token_hash=token_hash(token), volunteer_id=volunteer.id, expires_at=expires
+                )
+            )
+        link = f"https://t.me/{bot_username.lstrip('@')}?start={INVITE_PREFIX}{token}"
+        return Invite(volunteer.id, link, expires)
+
+    async def redeem(self, token: str, telegram_user_id: str) -> VolunteerView | None:
+        """Register whoever opened the link; None when it is unknown, used, expired or removed."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            claimed = await uow.session.execute(
+                update(VolunteerInvite)
+                .where(
+                    VolunteerInvite.token_hash == token_hash(token),
+                    VolunteerInvite.used_at.is_(None),
+                    VolunteerInvite.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(VolunteerInvite.volunteer_id)
+            )
+            volunteer_id = claimed.scalar_one_or_none()
+            if volunteer_id is None:
+                return None
+            taken = await uow.session.scalar(
+                select(Volunteer).where(Volunteer.telegram_user_id == telegram_user_id)
+            )
+            volunteer = await uow.session.get(Volunteer, volunteer_id)
+            if volunteer is None or not volunteer.active or taken is not None:
+                return None
+            volunteer.telegram_user_id = telegram_user_id
+            return VolunteerView.of(volunteer)
+
+    async def listed(self) -> list[VolunteerView]:
+        async with self.store.unit_of_work() as uow:
+            rows = await uow.session.scalars(select(Volunteer).order_by(Volunteer.id))
+            return [VolunteerView.of(row) for row in rows]
+
+    async def remove(self, volunteer_id: int) -> bool:
+        """No more alerts, claims or relays for them; their invitation stops working."""
+        async with self.store.unit_of_work() as uow:
+            volunteer = await uow.session.get(Volunteer, volunteer_id)
+            if volunteer is None or not volunteer.active:
+                return False
+            volunteer.active = False
+            volunteer.available = False
+            volunteer.removed_at = self.clock()
+            return True
+
+    async def by_telegram(self, telegram_user_id: str) -> VolunteerView | None:
+        """The active volunteer behind a Telegram account, checked on every volunteer action."""
+        async with self.store.unit_of_work() as uow:
+            row = await uow.session.scalar(
+                select(Volunteer).where(
+                    Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
+                )
+            )
+            return VolunteerView.of(row) if row is not None else None
