@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from aiohttp import web
@@ -17,12 +18,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
+from bot.channels.telegram.volunteer_router import volunteer_router
 from bot.channels.webchat import CHANNEL as WEB
 from bot.channels.webchat import WebChat
 from bot.config import Settings
+from bot.core.handoff import HELP_WORDS
 from bot.course.holder import CourseHolder
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery, OutboxSender
+from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
 from bot.nudging import NudgeSweep
 from bot.service import CoachService, utc_now
@@ -30,6 +34,7 @@ from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
+from bot.volunteers import Volunteers
 from bot.web.app import make_app
 from bot.web.preview import TrainerPreview
 from scheduler.clock import IntervalJob, make_scheduler
@@ -49,6 +54,7 @@ class Coach:
     telegram: TelegramRuntime | None = None
     sender: OutboxSender | None = None
     jobs: list[IntervalJob] = field(default_factory=list)
+    desk: HandoffDesk | None = None
 
 
 def build(settings: Settings) -> Coach:
@@ -56,25 +62,44 @@ def build(settings: Settings) -> Coach:
     courses = CourseHolder.load(settings.curriculum_path)
     catalogs = Catalogs(settings.locales_path, settings.languages, settings.fallback_language)
     store = Store(create_engine(settings.database_url))
-    rules = settings.rules(catalogs.names())
+    rules = settings.rules(catalogs.names(), help_words(catalogs))
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )
+    channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
+    desk = HandoffDesk(
+        store,
+        courses,
+        catalogs,
+        rules,
+        channels,
+        utc_now,
+        coordinators=tuple(settings.coordinators),
+        volunteers_group=settings.volunteers_group_chat,
+        escalate_after=timedelta(minutes=settings.handoff_escalate_minutes),
+        default_language=settings.default_language,
+    )
+    service.desk = desk
     webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
     token = settings.trainer_token.get_secret_value() if settings.trainer_token else None
     preview = TrainerPreview(service, courses, catalogs, token)
     app = make_app(webchat, store, settings.curriculum_path, preview)
-    coach = Coach(settings, courses, catalogs, store, service, app)
-    channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
+    coach = Coach(settings, courses, catalogs, store, service, app, desk=desk)
     nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)
 
     async def sweep_nudges() -> None:
         await nudges.sweep(utc_now())
 
     coach.jobs.append(IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, sweep_nudges))
+
+    async def sweep_handoffs() -> None:
+        await desk.sweep(utc_now())
+
+    coach.jobs.append(IntervalJob("handoff-escalation", 60.0, sweep_handoffs))
     deliveries: dict[str, Delivery] = {}
     if settings.telegram_token is not None:
-        coach.telegram = TelegramRuntime(settings, service, catalogs)
+        volunteering = volunteer_router(Volunteers(store, utc_now), desk, catalogs)
+        coach.telegram = TelegramRuntime(settings, service, catalogs, before=(volunteering,))
         coach.telegram.add_routes(app)
         media = MediaCache(store)
         deliveries[TELEGRAM.name] = TelegramDelivery(
@@ -89,10 +114,22 @@ def build(settings: Settings) -> Coach:
             total_per_second=settings.total_per_second,
         )
         coach.sender = OutboxSender(queue, deliveries, RateLimiter(limits, time.monotonic), utc_now)
-        service.on_outbox = nudges.on_outbox = coach.sender.wake
+        service.on_outbox = nudges.on_outbox = desk.on_outbox = coach.sender.wake
+        coach.sender.on_unreachable = desk.learner_unreachable
         sweep = partial(sweep_outbox, queue, coach.sender, utc_now)
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, sweep))
     return coach
+
+
+def help_words(catalogs: Catalogs) -> dict[str, frozenset[str]]:
+    """Per language, the words that ask for a person (English ones work everywhere)."""
+    english = {w.strip().lower() for w in catalogs.render(HELP_WORDS, "en").split(",")}
+    return {
+        code: frozenset(
+            english | {w.strip().lower() for w in catalogs.render(HELP_WORDS, code).split(",")}
+        )
+        for code in catalogs.languages
+    }
 
 
 def reload_course(courses: CourseHolder) -> None:

@@ -5,13 +5,36 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.nudges import NudgePolicy
-from bot.core.rules import Rules
+from bot.core.rules import HandoffRules, Place, Rules
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PlaceSetting(BaseModel):
+    """A drop-in place: ``hours`` like ``["tue 14:00-17:00", "sat 10:00-12:00"]``."""
+
+    id: str
+    name: str
+    hours: list[str] = Field(default_factory=list)
+    timezone: str = "Europe/Paris"
+
+    def place(self) -> Place:
+        opening = []
+        for entry in self.hours:
+            day, _, span = entry.strip().lower().partition(" ")
+            start, _, end = span.partition("-")
+            if day[:3] not in WEEKDAYS:
+                raise ValueError(f"place {self.id}: {entry!r} should look like 'tue 14:00-17:00'")
+            weekday = WEEKDAYS.index(day[:3])
+            opening.append((weekday, time.fromisoformat(start), time.fromisoformat(end)))
+        return Place(self.id, self.name, tuple(opening), self.timezone)
 
 
 class Settings(BaseSettings):
@@ -48,6 +71,14 @@ class Settings(BaseSettings):
     web_port: int = 8080
     max_upload_mb: int = 10
     trainer_token: SecretStr | None = None
+
+    handoff_topics: list[str] = Field(
+        default_factory=lambda: ["phone", "email", "admin", "documents", "safety"]
+    )
+    handoff_places: list[PlaceSetting] = Field(default_factory=list)
+    handoff_escalate_minutes: int = 30
+    coordinators: list[str] = Field(default_factory=list)
+    volunteers_group_chat: str | None = None
     course_poll_seconds: float = 5.0
 
     telegram_token: SecretStr | None = None
@@ -63,7 +94,9 @@ class Settings(BaseSettings):
     total_per_second: int = 30
     outbox_sweep_seconds: float = 30.0
 
-    def rules(self, languages: dict[str, str]) -> Rules:
+    def rules(
+        self, languages: dict[str, str], help_words: dict[str, frozenset[str]] | None = None
+    ) -> Rules:
         """The core's rules; the default time zone comes first. Raises ValueError when wrong."""
         zones = [self.default_timezone, *(z for z in self.timezones if z != self.default_timezone)]
         policy = NudgePolicy(
@@ -73,4 +106,9 @@ class Settings(BaseSettings):
             max_unanswered=len(self.nudge_delays_days),
             fallback_timezone=self.default_timezone,
         )
-        return Rules(languages, tuple(zones), policy)
+        handoff = HandoffRules(
+            tuple(self.handoff_topics),
+            tuple(place.place() for place in self.handoff_places),
+            help_words or {},
+        )
+        return Rules(languages, tuple(zones), policy, handoff)

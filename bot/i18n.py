@@ -14,14 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_time
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
-from bot.core.text import CourseText, DataSize, LocalTime, Msg, Text, Verbatim
+from bot.core.text import (
+    CourseText,
+    DataSize,
+    LocalDateTime,
+    LocalTime,
+    Msg,
+    Text,
+    Verbatim,
+)
 from bot.translations.entries import message_problems
 
 log = logging.getLogger(__name__)
@@ -124,6 +132,9 @@ class Catalogs:
             return format_time(text.moment, format="short", locale=code)
         if isinstance(text, DataSize):
             return data_size(text.size, code)
+        if isinstance(text, LocalDateTime):
+            day = format_skeleton("MMMMEEEEd", text.moment, locale=code)
+            return f"{day} {format_time(text.moment, format='short', locale=code)}"
         if isinstance(text, CourseText):
             found = self.translator(code, "curriculum").pgettext(text.context, text.source)
             return found if isinstance(found, str) else text.source
@@ -145,7 +156,7 @@ class Catalogs:
             return source.format(**params)
 
     def _param(self, value: Any, code: str) -> Any:
-        if isinstance(value, Msg | CourseText | Verbatim | LocalTime | DataSize):
+        if isinstance(value, Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=code)

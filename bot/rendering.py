@@ -49,7 +49,12 @@ class Renderer:
     channel: ChannelInfo
 
     def rows(
-        self, replies: list[Reply], event: Inbound, language: str, learner_id: int, now: datetime
+        self,
+        replies: list[Reply],
+        event: Inbound,
+        language: str,
+        learner_id: int | None,
+        now: datetime,
     ) -> list[OutboxRow]:
         """The outbox rows for one event's replies, in order."""
         rows: list[OutboxRow] = []
@@ -86,7 +91,13 @@ class Renderer:
         return buttons
 
     def _row(
-        self, event: Inbound, learner_id: int, language: str, now: datetime, index: int, text: str
+        self,
+        event: Inbound,
+        learner_id: int | None,
+        language: str,
+        now: datetime,
+        index: int,
+        text: str,
     ) -> OutboxRow:
         pull = self.channel.pull
         return OutboxRow(

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.core.effects import Effect, Record, Reply
+from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.lesson import start_lesson
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
+from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo, Renderer
 from bot.store.outbox import OutboundMessage
@@ -51,6 +52,7 @@ class CoachService:
         default_language: str,
         clock: Callable[[], datetime] = utc_now,
         on_outbox: Callable[[], None] | None = None,
+        desk: HandoffDesk | None = None,
     ) -> None:
         self.store = store
         self.courses = courses
@@ -59,6 +61,7 @@ class CoachService:
         self.rules = rules
         self.clock = clock
         self.on_outbox = on_outbox
+        self.desk = desk
 
     async def handle(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
         """Handle one event exactly once; a redelivered event gets the same replies back."""
@@ -163,6 +166,7 @@ class CoachService:
             row, before = await uow.learners.load_or_create(
                 event.sender, now, self.rules.timezones[0]
             )
+            before = replace(before, request=await uow.requests.current(row.id))
             after, effects = step(before, event, course, now, self.rules)
             next_nudge = due_at(after, self.rules, now, event.sender.group)
             await uow.learners.save(row, before, after, now, next_nudge)
@@ -170,9 +174,15 @@ class CoachService:
             language = after.language or self.catalogs.best_match(
                 event.sender.language_hint, self.default_language
             )
+            request_id = await uow.requests.save(
+                row.id, before.request, after.request, language, now
+            )
             for effect in effects:
                 if isinstance(effect, Record):
                     await uow.record(row.id, effect.name, effect.data, now)
+                elif isinstance(effect, HandoffAction) and self.desk is not None:
+                    handoff_id = request_id or (before.request.id if before.request else None)
+                    await self.desk.apply(uow, effect, handoff_id, row, now)
             replies = [effect for effect in effects if isinstance(effect, Reply)]
             for outbox_row in Renderer(self.catalogs, channel).rows(
                 replies, event, language, row.id, now

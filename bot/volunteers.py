@@ -133,3 +133,27 @@ class Volunteers:
                 )
             )
             return VolunteerView.of(row) if row is not None else None
+
+    async def change(
+        self, telegram_user_id: str, what: str, value: str = ""
+    ) -> VolunteerView | None:
+        """``/volunteer`` settings: toggle ``available``, a ``language`` or a ``place``."""
+        async with self.store.unit_of_work() as uow:
+            row = await uow.session.scalar(
+                select(Volunteer).where(
+                    Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
+                )
+            )
+            if row is None:
+                return None
+            if what == "available":
+                row.available = not row.available
+            elif what in ("language", "place") and value:
+                field = "languages" if what == "language" else "places"
+                current = list(getattr(row, field))
+                setattr(
+                    row,
+                    field,
+                    [v for v in current if v != value] if value in current else [*current, value],
+                )
+            return VolunteerView.of(row)

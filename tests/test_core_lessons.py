@@ -32,7 +32,7 @@ def test_choosing_a_language_stores_it_and_shows_the_menu() -> None:
     journey.send(command("start"))
     journey.send(text("2"))
     assert journey.state.language == "fr"
-    assert journey.buttons() == ["Basics", "My progress", "Language", "Save data: no pictures"]
+    assert journey.buttons() == ["Basics", "My progress", "🙋 Talk to a person", "Language", "Save data: no pictures"]
 
 
 def test_anything_before_a_language_asks_for_the_language_again() -> None:
@@ -67,7 +67,7 @@ def test_a_whole_lesson_with_buttons_typed_numbers_a_wrong_answer_and_a_photo() 
     assert said[0].startswith("🎉 Well done! You finished “First steps”.")
     assert "Right at the first try: 0 of 1." in said[0]
     assert "Lessons done: 1 of 2" in said[0]
-    assert journey.buttons() == ["Next lesson: Replies", "Back to the menu"]
+    assert journey.buttons() == ["Next lesson: Replies", "🙋 Talk to a person", "Back to the menu"]
     progress = journey.state.progress["first"]
     assert progress.status is LessonStatus.DONE and progress.finished_at is not None
     assert journey.state.current_lesson is None

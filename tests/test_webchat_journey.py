@@ -12,7 +12,7 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     assert learner.buttons() == ["English", "Français", "العربية"]
 
     await learner.taps("English")
-    assert learner.buttons() == ["Basics", "My progress", "Language", "Save data: no pictures"]
+    assert learner.buttons() == ["Basics", "My progress", "🙋 Talk to a person", "Language", "Save data: no pictures"]
     await learner.taps("Basics")
     said = await learner.taps("First steps (2 min)")
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
@@ -32,7 +32,7 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     said = await learner.taps("Finish the lesson ✅")
     assert said[0].startswith("🎉 Well done! You finished “First steps”.")
     assert "Right at the first try: 1 of 2." in said[0]
-    assert learner.buttons() == ["Next lesson: Replies", "Back to the menu"]
+    assert learner.buttons() == ["Next lesson: Replies", "🙋 Talk to a person", "Back to the menu"]
 
     said = await learner.says("/progress")
     assert said == ["Lessons done: 1 of 2\n\n▓▓▓▓▓░░░░░ 50%\n\nStreak: 1 day in a row"]

@@ -41,4 +41,16 @@ class Record:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = Reply | Record
+@dataclass(frozen=True)
+class HandoffAction:
+    """Something the hand-off desk must do: open, update or cancel the request, pass a
+    message to the volunteer, or store the learner's rating or comment."""
+
+    kind: str
+    text: str | None = None
+    rating: int | None = None
+    message_id: str | None = None
+    media: str | None = None
+
+
+Effect = Reply | Record | HandoffAction

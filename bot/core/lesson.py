@@ -179,6 +179,7 @@ def finished_message(state: LearnerState, lesson: Lesson, course: Course) -> Rep
     if following is not None:
         label = N_("Next lesson: {title}", title=lesson_title(following))
         choices.append(Choice(label, payloads.lesson(following.id)))
+    choices.append(Choice(N_("🙋 Talk to a person"), payloads.handoff("ask")))
     choices.append(Choice(N_("Back to the menu"), payloads.MENU))
     return Reply(tuple(parts), tuple(choices))
 

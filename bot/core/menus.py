@@ -37,6 +37,7 @@ def main_menu(state: LearnerState, course: Course) -> Reply:
     for module in course.modules:
         choices.append(Choice(module_title(module), payloads.module(module.id)))
     choices.append(Choice(N_("My progress"), payloads.PROGRESS))
+    choices.append(Choice(N_("🙋 Talk to a person"), payloads.handoff("ask")))
     choices.append(Choice(N_("Language"), payloads.LANGUAGE))
     if state.text_only:
         choices.append(Choice(N_("Pictures on"), payloads.TEXT_ONLY))

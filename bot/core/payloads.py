@@ -42,6 +42,10 @@ def timezone(index: int) -> str:
     return f"tz:{index}"
 
 
+def handoff(verb: str, argument: str = "-") -> str:
+    return f"ho:{verb}/{argument}"
+
+
 NUDGE_GO = "nudge:go"
 NUDGE_LATER = "nudge:later"
 NUDGE_PAUSE = "nudge:pause"
@@ -69,6 +73,7 @@ _ARITY = {
     "rev": 3,
     "tz": 1,
     "nudge": 1,
+    "ho": 2,
 }
 
 

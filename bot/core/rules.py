@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 from bot.core.nudges import NudgePolicy
+
+
+@dataclass(frozen=True)
+class Place:
+    """A drop-in place where volunteers meet learners, with its weekly opening hours.
+
+    ``hours`` are (weekday 0=Monday, start, end) in the place's own time zone."""
+
+    id: str
+    name: str
+    hours: tuple[tuple[int, time, time], ...] = ()
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class HandoffRules:
+    topics: tuple[str, ...] = ("phone", "email", "admin", "documents", "safety")
+    places: tuple[Place, ...] = ()
+    help_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -15,3 +35,4 @@ class Rules:
     languages: dict[str, str]
     timezones: tuple[str, ...] = ("Europe/Paris",)
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
+    handoff: HandoffRules = field(default_factory=HandoffRules)

@@ -31,6 +31,35 @@ class LessonProgress:
     step_attempts: int = 0
 
 
+class RequestStatus(StrEnum):
+    INTAKE = "intake"
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RATING = "rating"
+    COMMENT = "comment"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """The learner's request for a person, while it is going on."""
+
+    status: RequestStatus
+    id: int | None = None
+    step: str | None = None
+    topic: str | None = None
+    topic_text: str | None = None
+    place: str | None = None
+    slot: datetime | None = None
+    share_name: bool = False
+    volunteer: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RequestStatus.INTAKE, RequestStatus.OPEN, RequestStatus.CLAIMED)
+
+
 @dataclass(frozen=True)
 class LearnerState:
     """Everything the core needs to decide the next step for one learner.
@@ -51,6 +80,7 @@ class LearnerState:
     nudge: NudgeState = field(default_factory=NudgeState)
     reviews: Reviews = ()
     text_only: bool = False
+    request: HelpRequest | None = None
 
     def nudge_view(self) -> NudgeState:
         """The nudge state with what the learner record says about zone and stopping."""

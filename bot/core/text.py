@@ -51,7 +51,14 @@ class DataSize:
     size: int
 
 
-Text = Msg | CourseText | Verbatim | LocalTime | DataSize
+@dataclass(frozen=True)
+class LocalDateTime:
+    """A day and time, e.g. a drop-in slot, in the learner's locale and the moment's zone."""
+
+    moment: datetime
+
+
+Text = Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime
 
 
 def N_(msgid: str, **params: Any) -> Msg:

@@ -7,8 +7,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import payloads
-from bot.core.effects import Effect, Record, Reply
+from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
+from bot.core.handoff import (
+    ask_for_person,
+    comment_written,
+    handoff_button,
+    is_help_word,
+    topic_written,
+)
 from bot.core.lesson import (
     Outcome,
     Position,
@@ -31,7 +38,7 @@ from bot.core.reminders import (
     timezone_choice,
 )
 from bot.core.rules import Rules
-from bot.core.state import LearnerState, LearnerStatus
+from bot.core.state import LearnerState, LearnerStatus, RequestStatus
 from bot.core.text import N_, Msg
 from bot.course.model import Course, PracticeStep, QuizStep
 
@@ -116,8 +123,14 @@ def _command(turn: Turn) -> Outcome:
         return state, [language_choice(turn.languages)]
     if state.language is None:
         return state, [language_choice(turn.languages)]
-    if command in ("menu", "lessons", "help"):
+    if command in ("menu", "lessons"):
         return state, [main_menu(state, turn.course)]
+    if command == "help":
+        return ask_for_person(state, turn.rules)
+    if command == "cancel" and state.request is not None and state.request.active:
+        outcome = handoff_button(state, "cancel", "-", turn.rules, turn.now)
+        if outcome is not None:
+            return outcome
     if command == "progress":
         return state, [progress_report(state, turn.course, turn.today)]
     if command == "pause":
@@ -151,6 +164,12 @@ def _button(turn: Turn, raw: str) -> Outcome:
         return state, [progress_report(state, course, turn.today)]
     if action == "data":
         return _toggle_text_only(turn)
+    if action == "ho":
+        if args[0] == "ask":
+            return ask_for_person(state, turn.rules)
+        outcome = handoff_button(state, args[0], args[1], turn.rules, turn.now)
+        if outcome is not None:
+            return outcome
     if action == "tz":
         return _set_timezone(turn, args[0])
     if action == "nudge":
@@ -235,6 +254,15 @@ def _text(turn: Turn) -> Outcome:
         return _not_understood(turn, N_("Your message was empty."), "empty")
     if len(text) > MAX_TEXT:
         return _not_understood(turn, N_("Your message is too long for me."), "too_long")
+    request = state.request
+    if request is not None and request.step == "other":
+        return topic_written(state, text, turn.rules)
+    if request is not None and request.status is RequestStatus.COMMENT:
+        return comment_written(state, text)
+    if is_help_word(text, state.language, turn.rules):
+        return ask_for_person(state, turn.rules)
+    if request is not None and request.status is RequestStatus.CLAIMED and not text.isdigit():
+        return state, [HandoffAction("relay", text=text, message_id=turn.event.message_id)]
     if (
         at is not None
         and isinstance(at.step, PracticeStep)
@@ -263,6 +291,12 @@ def _media(turn: Turn) -> Outcome:
     at = position(turn.state, turn.course)
     if at is not None and isinstance(at.step, PracticeStep):
         return try_practice(turn.state, at, turn.event, turn.course, turn.now, turn.today)
+    request = turn.state.request
+    if request is not None and request.status is RequestStatus.CLAIMED:
+        relay = HandoffAction(
+            "relay", media=turn.event.kind.value, message_id=turn.event.message_id
+        )
+        return turn.state, [relay]
     return _not_understood(turn, N_("Thank you! I cannot use this here."), "unexpected_media")
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -63,6 +63,7 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
+        self.on_unreachable: Callable[[str, str], Awaitable[None]] | None = None
 
     def wake(self) -> None:
         """New messages are in the outbox: look now rather than at the next poll."""
@@ -120,6 +121,8 @@ class OutboxSender:
         except Unreachable:
             log.info("chat of message %d is unreachable; its learners stop", message.id)
             await self.queue.unreachable(message.channel, message.chat_id, self.clock())
+            if self.on_unreachable is not None:
+                await self.on_unreachable(message.channel, message.chat_id)
             return False
         except Transient as error:
             return await self._transient(message, str(error))

@@ -187,3 +187,33 @@ class VolunteerInvite(Base):
     volunteer_id: Mapped[int] = mapped_column(Id, ForeignKey("volunteers.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class Handoff(Base):
+    """A learner's request for a person: intake, open, claimed, then closed or cancelled."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_learner_status", "learner_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    learner_id: Mapped[int] = mapped_column(Id, ForeignKey("learners.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str | None] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    topic_text: Mapped[str | None] = mapped_column(String(300))
+    place: Mapped[str | None] = mapped_column(String(64))
+    slot: Mapped[datetime | None]
+    share_name: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(16))
+    context: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    volunteer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("volunteers.id"))
+    escalate_at: Mapped[datetime | None] = mapped_column(index=True)
+    day_ends_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.store.database import is_postgres, sessions
 from bot.store.learners import LearnerRepository
 from bot.store.outbox import OutboxRepository
+from bot.store.requests import RequestRepository
 from bot.store.tables import EventRow, InboundKey
 
 
@@ -22,6 +23,7 @@ class UnitOfWork:
         self.postgres = postgres
         self.learners = LearnerRepository(session, lock_rows=postgres)
         self.outbox = OutboxRepository(session)
+        self.requests = RequestRepository(session)
 
     async def inbound_seen(self, key: str) -> bool:
         return await self.session.get(InboundKey, key) is not None

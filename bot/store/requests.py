@@ -1,0 +1,129 @@
+"""Learners' requests for a person, stored as hand-off rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.core.state import HelpRequest, RequestStatus
+from bot.store.tables import Handoff, Volunteer
+
+LIVE = ("intake", "open", "claimed")
+
+
+class RequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def current(self, learner_id: int) -> HelpRequest | None:
+        """The learner's request in progress, or the closed one still waiting for a rating."""
+        row = await self.session.scalar(
+            select(Handoff)
+            .where(Handoff.learner_id == learner_id)
+            .where((Handoff.status.in_(LIVE)) | (Handoff.step.in_(("rating", "comment"))))
+            .order_by(Handoff.id.desc())
+            .limit(1)
+        )
+        if row is None:
+            return None
+        status = RequestStatus(row.status)
+        step = row.step
+        if row.status == "closed":
+            status, step = RequestStatus(row.step or "closed"), None
+        volunteer = (
+            await self.session.get(Volunteer, row.volunteer_id) if row.volunteer_id else None
+        )
+        return HelpRequest(
+            status,
+            row.id,
+            step,
+            row.topic,
+            row.topic_text,
+            row.place,
+            row.slot,
+            row.share_name,
+            volunteer.name if volunteer else None,
+        )
+
+    async def save(
+        self,
+        learner_id: int,
+        before: HelpRequest | None,
+        after: HelpRequest | None,
+        language: str,
+        now: datetime,
+    ) -> int | None:
+        """Write what the core changed; the id of the request. A request a volunteer changed
+        meanwhile (claimed it, closed it) makes this fail, and the event is handled again."""
+        if after is None:
+            if before is not None and before.id is not None:
+                await self._end(before, now)
+            return None
+        if after.id is None:
+            row = Handoff(
+                learner_id=learner_id,
+                status=after.status.value,
+                step=after.step,
+                language=language,
+                created_at=now,
+                share_name=False,
+            )
+            self.session.add(row)
+            self._fill(row, after)
+            await self.session.flush()
+            return row.id
+        assert before is not None and before.id == after.id
+        values: dict[str, object] = {
+            "step": after.step,
+            "topic": after.topic,
+            "topic_text": after.topic_text,
+            "place": after.place,
+            "slot": after.slot,
+            "share_name": after.share_name,
+            "language": language,
+        }
+        if after.status in (RequestStatus.RATING, RequestStatus.COMMENT):
+            values = {"step": after.status.value}
+        elif after.status is not before.status:
+            values["status"] = after.status.value
+            if after.status is RequestStatus.OPEN:
+                values["opened_at"] = now
+        await self._update(after.id, self._db_status(before), values)
+        return after.id
+
+    async def _end(self, before: HelpRequest, now: datetime) -> None:
+        assert before.id is not None
+        if before.status in (RequestStatus.RATING, RequestStatus.COMMENT):
+            await self._update(before.id, "closed", {"step": None})
+        else:
+            values: dict[str, object] = {
+                "status": "cancelled",
+                "step": None,
+                "closed_at": now,
+                "escalate_at": None,
+            }
+            await self._update(before.id, before.status.value, values)
+
+    @staticmethod
+    def _db_status(request: HelpRequest) -> str:
+        if request.status in (RequestStatus.RATING, RequestStatus.COMMENT):
+            return "closed"
+        return request.status.value
+
+    async def _update(self, handoff_id: int, status: str, values: Mapping[str, object]) -> None:
+        result = await self.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status == status)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleDataError(f"hand-off {handoff_id} changed meanwhile")
+
+    @staticmethod
+    def _fill(row: Handoff, request: HelpRequest) -> None:
+        row.topic, row.topic_text, row.place = request.topic, request.topic_text, request.place
+        row.slot, row.share_name = request.slot, request.share_name
