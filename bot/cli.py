@@ -264,3 +264,40 @@ def volunteer_remove(
         typer.echo(f"No active volunteer {volunteer_id}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Volunteer {volunteer_id} removed.")
+
+
+@app.command()
+def handoffs(
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only requests still open or taken.")
+    ] = False,
+) -> None:
+    """For coordinators: requests for a person, with their times to claim and to close."""
+    from bot.handoffs import handoff_lines, median_to_claim
+
+    async def run() -> list[Any]:
+        store, _ = _volunteers(Settings())
+        try:
+            return await handoff_lines(store, open_only)
+        finally:
+            await store.close()
+
+    lines = asyncio.run(run())
+    if not lines:
+        typer.echo("No requests.")
+        return
+    header = ("#", "status", "topic", "lang", "asked (UTC)", "to claim", "to close")
+    typer.echo("{:>5}  {:<10} {:<10} {:<6} {:<17} {:>9} {:>9}".format(*header))
+    for line in lines:
+        asked = f"{line.created_at:%Y-%m-%d %H:%M}"
+        claim, close = _minutes(line.to_claim), _minutes(line.to_close)
+        typer.echo(
+            f"{line.id:>5}  {line.status:<10} {line.topic:<10} {line.language:<6} "
+            f"{asked:<17} {claim:>9} {close:>9}"
+        )
+    median = median_to_claim(lines)
+    typer.echo(f"Median time to claim: {_minutes(median) if median else 'no claim yet'}")
+
+
+def _minutes(span: Any) -> str:
+    return "-" if span is None else f"{span.total_seconds() / 60:.0f} min"

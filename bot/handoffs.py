@@ -187,9 +187,11 @@ class HandoffDesk:
             )
             learner = await uow.session.get(Learner, handoff.learner_id)
             assert learner is not None
+            question = rating_question()
             learner.handoff_open = False
+            learner.choices = [choice.payload for choice in question.choices]
             learner.version += 1
-            await self._to_learner_reply(uow, learner, handoff, now, "rating", rating_question())
+            await self._to_learner_reply(uow, learner, handoff, now, "rating", question)
             note = N_(
                 "Request #{id} is closed. Thank you! To add a note, reply to this message.",
                 id=handoff.id,
@@ -345,7 +347,7 @@ class HandoffDesk:
             reply = Reply(
                 (heading, *self._details(handoff, learner)), (claim,), tag=f"alert:{handoff.id}"
             )
-            key = f"handoff:{handoff.id}:alert:{now.timestamp():.0f}:{chat_id}"
+            key = f"handoff:{handoff.id}:alert:{now.isoformat()}:{self._next_key()}:{chat_id}"
             await self._send(
                 uow, VOLUNTEER_CHANNEL, chat_id, chat_id, None, language, reply, key, now
             )

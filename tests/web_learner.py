@@ -65,6 +65,8 @@ class WebLearner:
     async def fetch(self, after: int = 0) -> list[dict[str, Any]]:
         response = await self.client.get(self.url, params={"after": str(after)})
         body: dict[str, Any] = await response.json()
+        if body["messages"]:
+            self.last = body["messages"]
         return list(body["messages"])
 
     def buttons(self) -> list[str]:
