@@ -35,7 +35,8 @@ bench: $(STAMP)
 
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -o locales/messages.pot --no-location \
-		--sort-output --project Coach --copyright-holder "Coach contributors" --msgid-bugs-address "" .
+		--sort-output --add-comments Translators: --project Coach \
+		--copyright-holder "Coach contributors" --msgid-bugs-address "" .
 	$(BIN)/pybabel extract -F babel-curriculum.cfg -o locales/curriculum.pot --sort-by-file \
 		--project "Coach curriculum" --copyright-holder "Coach contributors" --msgid-bugs-address "" .
 	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --previous

@@ -78,7 +78,12 @@ class SendingMethods:
         media: dict[str, Handler] = {
             f"send{kind.title()}": self._media_sender(kind) for kind in MEDIA_KINDS
         }
-        return {"sendMessage": self.send_message, "sendChatAction": self.send_chat_action, **media}
+        return {
+            "sendMessage": self.send_message,
+            "sendChatAction": self.send_chat_action,
+            "copyMessage": self.copy_message,
+            **media,
+        }
 
     def target(self, params: JSON) -> ChatLog:
         """The chat a call addresses, refused as Telegram would for a missing or closed chat."""
@@ -145,6 +150,27 @@ class SendingMethods:
         )
         self.state.changed.fire()
         return copy.deepcopy(message)
+
+    async def copy_message(self, params: JSON) -> JSON:
+        """A message copied from another chat, as Telegram does: the content, not the sender."""
+        source = self.state.chat(required(params, "from_chat_id"))
+        original = source.messages.get(required(params, "message_id"))
+        if original is None:
+            raise bad_request("message to copy not found")
+        fields = (
+            "text",
+            "caption",
+            "photo",
+            "voice",
+            "video_note",
+            "document",
+            "location",
+            "contact",
+        )
+        content = {key: copy.deepcopy(original[key]) for key in fields if key in original}
+        kind = next((key for key in fields[2:] if key in content), "text")
+        sent = self._deliver(params, "copyMessage", kind, content)
+        return {"message_id": sent["message_id"]}
 
     async def send_message(self, params: JSON) -> JSON:
         source = required(params, "text", "message text is empty")
