@@ -276,3 +276,33 @@ async def test_coordinators_see_requests_and_the_median_time_to_claim(
     assert result.exit_code == 0, result.output
     assert "claimed" in result.output and "email" in result.output
     assert "Median time to claim: 0 min" in result.output
+
+
+async def test_a_drop_in_place_offers_its_next_opening_times(
+    engine: object, database_url: str
+) -> None:
+    place = {
+        "id": "library",
+        "name": "Médiathèque Centre",
+        "hours": ["tue 14:00-17:00", "sat 10:00-12:00"],
+    }
+    coach = build(settings_for(database_url, handoff_places=[place]))
+    async with TestClient(TestServer(coach.web)) as client:
+        desk = Desk(coach, client)
+        await desk.volunteer("Nadia", "7001", [])
+        learner = WebLearner(client, conversation="learner-dropin")
+        await learner.says("/start")
+        await learner.taps("English")
+        await learner.says("/help")
+        await learner.taps("E-mail")
+        assert learner.buttons()[:2] == ["Médiathèque Centre", "By chat, here"]
+        said = await learner.taps("Médiathèque Centre")
+        assert said == ["When can you come?"]
+        slots = learner.buttons()
+        assert len(slots) == 5 and slots[3:] == ["Any of these times", "Cancel my request"]
+        assert all(day.split(",")[0] in ("Tue", "Sat") for day in slots[:3])
+        await learner.taps(slots[0])
+        await learner.taps("No, stay anonymous")
+        alert = (await desk.inbox("7001"))[-1]
+        assert f"Where: Médiathèque Centre, {slots[0]}." in alert.text
+    await coach.store.close()
