@@ -98,7 +98,9 @@ def build(settings: Settings) -> Coach:
     coach.jobs.append(IntervalJob("handoff-escalation", 60.0, sweep_handoffs))
     deliveries: dict[str, Delivery] = {}
     if settings.telegram_token is not None:
-        volunteering = volunteer_router(Volunteers(store, utc_now), desk, catalogs)
+        volunteering = volunteer_router(
+            Volunteers(store, utc_now), desk, catalogs, tuple(settings.admins)
+        )
         coach.telegram = TelegramRuntime(settings, service, catalogs, before=(volunteering,))
         coach.telegram.add_routes(app)
         media = MediaCache(store)

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     handoff_places: list[PlaceSetting] = Field(default_factory=list)
     handoff_escalate_minutes: int = 30
     coordinators: list[str] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
     volunteers_group_chat: str | None = None
     course_poll_seconds: float = 5.0
 

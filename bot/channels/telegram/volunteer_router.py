@@ -23,7 +23,9 @@ from bot.volunteers import INVITE_PREFIX, Volunteers, VolunteerView
 log = logging.getLogger(__name__)
 
 
-def volunteer_router(volunteers: Volunteers, desk: HandoffDesk, catalogs: Catalogs) -> Router:
+def volunteer_router(
+    volunteers: Volunteers, desk: HandoffDesk, catalogs: Catalogs, admins: tuple[str, ...] = ()
+) -> Router:
     router = Router(name="volunteers")
     router.message.filter(F.chat.type == "private")
 
@@ -52,6 +54,21 @@ def volunteer_router(volunteers: Volunteers, desk: HandoffDesk, catalogs: Catalo
             name=Verbatim(volunteer.name),
         )
         await message.answer(say(message, welcome))
+
+    @router.message(Command("invite"))
+    async def invite(message: Message, command: CommandObject) -> None:
+        """``/invite NAME``, for admins named in the configuration: a volunteer's link."""
+        assert message.from_user is not None
+        if str(message.from_user.id) not in admins:
+            raise SkipHandler
+        name = (command.args or "").strip()
+        if not name:
+            await message.answer(say(message, N_("Send /invite and the volunteer's name.")))
+            return
+        me = await message.bot.me() if message.bot else None
+        made = await volunteers.invite(name[:64], [], [], me.username or "" if me else "")
+        said = N_("Send this link to {name}. It works once, for 7 days:", name=Verbatim(name[:64]))
+        await message.answer(f"{say(message, said)}\n{made.link}")
 
     @router.message(Command("volunteer"))
     async def settings(message: Message) -> None:
