@@ -251,19 +251,27 @@ def volunteer_list() -> None:
 def volunteer_remove(
     volunteer_id: Annotated[int, typer.Argument(help="The number from `list`.")],
 ) -> None:
-    """Remove a volunteer: no more alerts, claims or messages for them."""
+    """Remove a volunteer: no more alerts or messages; their requests go back to the queue."""
+    from bot.app import build
+    from bot.service import utc_now
+    from bot.volunteers import Volunteers
 
-    async def run() -> bool:
-        store, volunteers = _volunteers(Settings())
+    async def run() -> int | None:
+        coach = build(Settings())
         try:
-            return bool(await volunteers.remove(volunteer_id))
+            if not await Volunteers(coach.store, utc_now).remove(volunteer_id):
+                return None
+            return await coach.desk.volunteer_removed(volunteer_id) if coach.desk else 0
         finally:
-            await store.close()
+            if coach.telegram is not None:
+                await coach.telegram.close()
+            await coach.store.close()
 
-    if not asyncio.run(run()):
+    requeued = asyncio.run(run())
+    if requeued is None:
         typer.echo(f"No active volunteer {volunteer_id}.", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Volunteer {volunteer_id} removed.")
+    typer.echo(f"Volunteer {volunteer_id} removed; {requeued} request(s) back in the queue.")
 
 
 @app.command()

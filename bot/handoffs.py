@@ -18,7 +18,7 @@ from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.handoff import BY_CHAT, TOPICS, rating_question
 from bot.core.menus import lesson_title
 from bot.core.rules import Rules
-from bot.core.text import N_, LocalDateTime, Msg, Text, Verbatim
+from bot.core.text import N_, DropIns, LocalDateTime, Msg, Text, Verbatim
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo, Renderer
@@ -262,7 +262,7 @@ class HandoffDesk:
                 learner = await uow.session.get(Learner, handoff.learner_id)
                 assert learner is not None
                 handoff.day_ends_at = None
-                await self._to_learner(uow, learner, handoff, now, "day-end", self._sorry())
+                await self._to_learner(uow, learner, handoff, now, "day-end", self._sorry(now))
                 done += 1
         if done:
             self._notify()
@@ -386,18 +386,17 @@ class HandoffDesk:
             return N_("Where: {place}, {when}.", place=Verbatim(place.name), when=when)
         return N_("Where: {place}, at its next opening hours.", place=Verbatim(place.name))
 
-    def _sorry(self) -> Msg:
+    def _sorry(self, now: datetime) -> Msg:
         places = self.rules.handoff.places
         if not places:
             return N_(
                 "I am sorry: no volunteer could answer today. "
                 "Your request stays open, and I will tell you when someone takes it."
             )
-        names = ", ".join(place.name for place in places)
         return N_(
             "I am sorry: no volunteer could answer today. Your request stays open. "
-            "You can also go without an appointment to: {places}.",
-            places=Verbatim(names),
+            "You can also go without an appointment to: {places}",
+            places=DropIns(tuple(places), now),
         )
 
     async def _relay_to_volunteer(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
+from bot.core.handoff import next_slots
 from bot.core.text import (
     CourseText,
     DataSize,
+    DropIns,
     LocalDateTime,
     LocalTime,
     Msg,
@@ -58,6 +61,12 @@ def load_catalog(path: Path, locale: str) -> Translations | None:
     except Exception as error:  # a broken catalog must not stop the other languages
         log.warning("catalog %s could not be read: %s", path, error)
         return None
+
+
+def local_datetime(moment: datetime, code: str) -> str:
+    """A day and a time in the learner's words, e.g. ``mar. 1 déc. 14:00``."""
+    day = format_skeleton("MMMMEEEEd", moment, locale=code)
+    return f"{day} {format_time(moment, format='short', locale=code)}"
 
 
 def data_size(size: int, code: str) -> str:
@@ -133,8 +142,13 @@ class Catalogs:
         if isinstance(text, DataSize):
             return data_size(text.size, code)
         if isinstance(text, LocalDateTime):
-            day = format_skeleton("MMMMEEEEd", text.moment, locale=code)
-            return f"{day} {format_time(text.moment, format='short', locale=code)}"
+            return local_datetime(text.moment, code)
+        if isinstance(text, DropIns):
+            lines = []
+            for place in text.places:
+                times = ", ".join(local_datetime(m, code) for m in next_slots(place, text.now))
+                lines.append(f"\n• {place.name}: {times}" if times else f"\n• {place.name}")
+            return "".join(lines)
         if isinstance(text, CourseText):
             found = self.translator(code, "curriculum").pgettext(text.context, text.source)
             return found if isinstance(found, str) else text.source
@@ -156,7 +170,9 @@ class Catalogs:
             return source.format(**params)
 
     def _param(self, value: Any, code: str) -> Any:
-        if isinstance(value, Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime):
+        if isinstance(
+            value, Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime | DropIns
+        ):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=code)

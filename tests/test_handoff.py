@@ -189,8 +189,9 @@ async def test_nobody_takes_it_so_everyone_is_alerted_and_the_learner_is_told_at
     request = await desk.request()
     assert request.escalate_at is not None and request.day_ends_at is not None
     await desk.desk.sweep(request.escalate_at + timedelta(seconds=1))
-    assert "⏰ Request #" in (await desk.inbox("7001"))[-1].text
-    assert "⏰ Request #" in (await desk.inbox("9999"))[-1].text
+    escalated = (await desk.inbox("7001"))[-1]
+    assert escalated.text.startswith("\u200f⏰") and escalated.language == "ar"  # in her language
+    assert (await desk.inbox("9999"))[-1].text.startswith("⏰ Request #")
     await desk.desk.sweep(request.day_ends_at + timedelta(seconds=1))
     assert (await learner.fetch())[-1]["text"].startswith(
         "I am sorry: no volunteer could answer today."

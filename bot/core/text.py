@@ -58,7 +58,15 @@ class LocalDateTime:
     moment: datetime
 
 
-Text = Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime
+@dataclass(frozen=True)
+class DropIns:
+    """Drop-in places with their next opening times, one per line."""
+
+    places: tuple[Any, ...]  # rules.Place; Any keeps this module free of imports
+    now: datetime
+
+
+Text = Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime | DropIns
 
 
 def N_(msgid: str, **params: Any) -> Msg:
