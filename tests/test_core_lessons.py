@@ -276,3 +276,16 @@ def test_before_a_lesson_the_learner_sees_its_download_size_and_can_skip_picture
     said = journey.send(button("les:warmup-buttons"))
     journey.send(text("1"))
     assert all(reply.media is None for reply in journey.replies())
+
+
+def test_group_talk_during_a_task_or_after_stop_gets_no_answer() -> None:
+    group = Sender("test", "-100", "u8", first_name="Bilal", group=True)
+    journey = CoreJourney()
+    journey.send(command("start", group))
+    journey.send(button("lang:en", group))
+    journey.send(button("les:second", group))
+    assert journey.send(text("see you tomorrow", group)) == []
+    assert journey.state.progress["second"].step_attempts == 0
+    journey.send(command("stop", group))
+    assert journey.send(text("bye all", group)) == []
+    assert journey.send(text("hello?", group, addressed=True))[0].startswith("You stopped the coach")

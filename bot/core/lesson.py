@@ -242,6 +242,8 @@ def try_practice(
         success = Reply((course_text(at.lesson.id, step.id, "success", step.success),))
         state, effects = advance(state, at, course, now, today)
         return state, [Record("practice_done", data), success, *effects]
+    if event.chatter:  # group talk that is not the task: not a wrong try, no hint
+        return state, []
     progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
     skip = Choice(N_("Skip this task"), payloads.skip(at.lesson.id, step.id))
     hint = Reply((course_text(at.lesson.id, step.id, "hint", step.hint),), (skip,))

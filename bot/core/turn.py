@@ -86,6 +86,8 @@ def _dispatch(turn: Turn) -> Outcome:
         if event.kind is InboundKind.COMMAND and event.command == "start":
             state = replace(state, status=LearnerStatus.ACTIVE)
             return _start(replace(turn, state=state), [Record("learner_resumed")])
+        if event.chatter:
+            return state, []
         return state, [Reply((N_("You stopped the coach. Send /start to begin again."),))]
     if event.kind is InboundKind.COMMAND:
         return _command(turn)
