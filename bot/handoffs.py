@@ -191,7 +191,7 @@ class HandoffDesk:
             learner.handoff_open = False
             learner.choices = [choice.payload for choice in question.choices]
             learner.version += 1
-            await self._to_learner_reply(uow, learner, handoff, now, "rating", question)
+            await self._to_learner(uow, learner, handoff, now, "rating", question)
             note = N_(
                 "Request #{id} is closed. Thank you! To add a note, reply to this message.",
                 id=handoff.id,
@@ -502,19 +502,9 @@ class HandoffDesk:
         handoff: Handoff,
         now: datetime,
         purpose: str,
-        said: Msg,
+        said: Msg | Reply,
     ) -> None:
-        await self._to_learner_reply(uow, learner, handoff, now, purpose, Reply((said,)))
-
-    async def _to_learner_reply(
-        self,
-        uow: UnitOfWork,
-        learner: Learner,
-        handoff: Handoff,
-        now: datetime,
-        purpose: str,
-        reply: Reply,
-    ) -> None:
+        reply = said if isinstance(said, Reply) else Reply((said,))
         language = learner.language or self.default_language
         key = f"handoff:{handoff.id}:{purpose}:learner"
         await self._send(

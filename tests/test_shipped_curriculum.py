@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import payloads
-from bot.core.events import InboundKind
+from bot.core.lesson import PRACTICE_INBOUND
 from bot.core.state import LessonStatus
 from bot.course.holder import CourseHolder
 from bot.course.model import CheckpointStep, MessageStep, PracticeKind, PracticeStep, QuizStep
@@ -14,14 +14,6 @@ from tests.conftest import ROOT
 from tests.core_journey import CoreJourney
 
 COURSE = CourseHolder.load(ROOT / "curriculum").course
-PRACTICE_KINDS = {
-    PracticeKind.PHOTO: InboundKind.PHOTO,
-    PracticeKind.VOICE: InboundKind.VOICE,
-    PracticeKind.VIDEO_NOTE: InboundKind.VIDEO_NOTE,
-    PracticeKind.LOCATION: InboundKind.LOCATION,
-    PracticeKind.CONTACT: InboundKind.CONTACT,
-    PracticeKind.DOCUMENT: InboundKind.DOCUMENT,
-}
 
 
 def test_the_warm_up_module_has_three_lessons_a_quiz_and_a_practice_task() -> None:
@@ -45,8 +37,8 @@ def test_a_learner_can_finish_the_lesson(lesson) -> None:  # type: ignore[no-unt
             journey.send(text("1"))
         elif isinstance(step, QuizStep):
             journey.send(text(str(step.answer + 1)))
-        elif step.expect in PRACTICE_KINDS:
-            journey.send(media(PRACTICE_KINDS[step.expect]))
+        elif step.expect in PRACTICE_INBOUND:
+            journey.send(media(PRACTICE_INBOUND[step.expect]))
         elif step.expect is PracticeKind.REPLY:
             journey.send(text("hello", reply_to_tag=f"{lesson.id}/{step.id}"))
         elif step.expect is PracticeKind.FORWARD:

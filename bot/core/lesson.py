@@ -27,7 +27,7 @@ from bot.course.model import (
 Outcome = tuple[LearnerState, list[Effect]]
 MESSAGE_OVERHEAD = 500  # bytes of protocol around each chat message, about
 
-_KIND_FOR_PRACTICE = {
+PRACTICE_INBOUND = {
     PracticeKind.PHOTO: InboundKind.PHOTO,
     PracticeKind.VOICE: InboundKind.VOICE,
     PracticeKind.VIDEO_NOTE: InboundKind.VIDEO_NOTE,
@@ -228,7 +228,7 @@ def practice_accepts(step: PracticeStep, tag: str, event: Inbound) -> bool:
     if step.expect is PracticeKind.TEXT:
         text = event.text or ""
         return event.kind is InboundKind.TEXT and bool(re.search(step.pattern or ".", text, re.I))
-    return event.kind is _KIND_FOR_PRACTICE[step.expect]
+    return event.kind is PRACTICE_INBOUND[step.expect]
 
 
 def try_practice(
