@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import service_intake
+from bench import nudge_sweep, service_intake, telegram_delivery, telegram_intake
 
 
 def main() -> None:
     asyncio.run(service_intake.run())
+    asyncio.run(telegram_delivery.run())
+    asyncio.run(telegram_intake.run())
+    asyncio.run(nudge_sweep.run())
 
 
 main()

@@ -32,7 +32,13 @@ def test_choosing_a_language_stores_it_and_shows_the_menu() -> None:
     journey.send(command("start"))
     journey.send(text("2"))
     assert journey.state.language == "fr"
-    assert journey.buttons() == ["Basics", "My progress", "🙋 Talk to a person", "Language", "Save data: no pictures"]
+    assert journey.buttons() == [
+        "Basics",
+        "My progress",
+        "🙋 Talk to a person",
+        "Language",
+        "Save data: no pictures",
+    ]
 
 
 def test_anything_before_a_language_asks_for_the_language_again() -> None:
@@ -288,4 +294,6 @@ def test_group_talk_during_a_task_or_after_stop_gets_no_answer() -> None:
     assert journey.state.progress["second"].step_attempts == 0
     journey.send(command("stop", group))
     assert journey.send(text("bye all", group)) == []
-    assert journey.send(text("hello?", group, addressed=True))[0].startswith("You stopped the coach")
+    assert journey.send(text("hello?", group, addressed=True))[0].startswith(
+        "You stopped the coach"
+    )

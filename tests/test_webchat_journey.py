@@ -12,7 +12,13 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     assert learner.buttons() == ["English", "Français", "العربية"]
 
     await learner.taps("English")
-    assert learner.buttons() == ["Basics", "My progress", "🙋 Talk to a person", "Language", "Save data: no pictures"]
+    assert learner.buttons() == [
+        "Basics",
+        "My progress",
+        "🙋 Talk to a person",
+        "Language",
+        "Save data: no pictures",
+    ]
     await learner.taps("Basics")
     said = await learner.taps("First steps (2 min)")
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]

@@ -19,6 +19,14 @@ class Unreachable(DeliveryError):
     """The person blocked the coach, or it was removed from the group."""
 
 
+class Moved(DeliveryError):
+    """The chat has a new id (a Telegram group became a supergroup): send there instead."""
+
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(f"moved to chat {chat_id}")
+        self.chat_id = chat_id
+
+
 class Transient(DeliveryError):
     """A server error or a time-out: try again later."""
 

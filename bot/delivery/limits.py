@@ -53,12 +53,18 @@ class RateLimiter:
         """The platform asked to wait before writing to this chat again."""
         self._paused[chat] = max(self._paused.get(chat, 0.0), self.clock() + seconds)
 
+    def chat_wait(self, chat: str, group: bool) -> float:
+        """Seconds before ``chat`` may have a message by its own limits (not the whole bot's)."""
+        return max(0.0, self._own_wait(chat, group, self.clock()))
+
     def wait_time(self, chat: str, group: bool, now: float) -> float:
         limits = self.limits
-        waits = [
-            self._paused.get(chat, 0.0) - now,
-            _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second),
-        ]
+        total = _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second)
+        return max(total, self._own_wait(chat, group, now))
+
+    def _own_wait(self, chat: str, group: bool, now: float) -> float:
+        limits = self.limits
+        waits = [self._paused.get(chat, 0.0) - now]
         if group:
             window = self._groups.setdefault(chat, deque())
             waits.append(_window_wait(window, now, 60.0 + limits.margin, limits.group_per_minute))

@@ -129,6 +129,34 @@ class DeliveryQueue:
                 await uow.record(learner_id, "learner_unreachable", {"channel": channel}, now)
             return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def moved(self, channel: str, chat_id: str, new_chat_id: str) -> None:
+        """The chat got a new id: its learners (unless already there) and unsent messages
+        follow it, and the messages being sent are due again."""
+        there = aliased(Learner)
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(
+                update(Learner)
+                .where(
+                    Learner.channel == channel,
+                    Learner.chat_id == chat_id,
+                    ~exists().where(
+                        there.channel == channel,
+                        there.chat_id == new_chat_id,
+                        there.user_id == Learner.user_id,
+                    ),
+                )
+                .values(chat_id=new_chat_id, version=Learner.version + 1)
+            )
+            await uow.session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.channel == channel,
+                    OutboxRow.chat_id == chat_id,
+                    OutboxRow.status.in_((PENDING, SENDING)),
+                )
+                .values(chat_id=new_chat_id, status=PENDING, claimed_until=None)
+            )
+
     async def recover(self, now: datetime) -> int:
         """Messages whose sender died mid-way (lease expired) become due again."""
         async with self.store.unit_of_work() as uow:

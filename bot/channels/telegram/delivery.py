@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
@@ -25,7 +26,7 @@ from aiogram.types import (
 )
 
 from bot.channels.telegram.inbound import CHANNEL
-from bot.delivery.errors import Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery.errors import Moved, Rejected, RetryAfter, Transient, Unreachable
 from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
 
@@ -57,10 +58,11 @@ class TelegramDelivery:
             raise RetryAfter(error.retry_after) from error
         except TelegramForbiddenError as error:
             raise Unreachable(error.message) from error
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+        except TelegramMigrateToChat as error:
+            raise Moved(str(error.migrate_to_chat_id)) from error
+        except (TelegramServerError, TelegramNetworkError, TelegramNotFound, TimeoutError) as error:
+            # 404 is about the request (a wrong API base or method), never about the person.
             raise Transient(type(error).__name__) from error
-        except TelegramNotFound as error:
-            raise Unreachable(error.message) from error
         except TelegramBadRequest as error:
             if "chat not found" in error.message.lower():
                 raise Unreachable(error.message) from error
@@ -72,6 +74,14 @@ class TelegramDelivery:
             edited = await self._edit(message, markup)
             if edited is not None:
                 return edited
+        if message.media is not None and message.media.get("kind") == "copy":
+            # A learner's photo or voice note passed on to their volunteer, as Telegram holds it.
+            await self.bot.copy_message(
+                int(message.chat_id),
+                int(message.media["from_chat"]),
+                int(message.media["message_id"]),
+            )
+            message = replace(message, media=None)
         if message.media is not None:
             return await self._send_media(message, markup)
         reply = None
@@ -115,7 +125,7 @@ class TelegramDelivery:
         assert message.media is not None
         path, size, kind = message.media["path"], message.media["size"], message.media["kind"]
         known = await self.media.file_id(CHANNEL.name, path, size)
-        source: Any = known or FSInputFile(self.curriculum / path)
+        upload = FSInputFile(self.curriculum / path)
         chat, caption = int(message.chat_id), message.text or None
         send: Callable[..., Awaitable[Message]]
         if kind == "image":
@@ -124,7 +134,13 @@ class TelegramDelivery:
             send, field = self.bot.send_voice, "voice"
         else:
             send, field = self.bot.send_audio, "audio"
-        sent = await send(chat, source, caption=caption, reply_markup=markup)
+        try:
+            sent = await send(chat, known or upload, caption=caption, reply_markup=markup)
+        except TelegramBadRequest as error:
+            # A remembered id another bot (token) made, or one Telegram forgot: upload again.
+            if known is None or "file" not in error.message.lower():
+                raise
+            known, sent = None, await send(chat, upload, caption=caption, reply_markup=markup)
         if known is None:
             file_id = _file_id(sent, field)
             if file_id is not None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -28,13 +28,22 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 
 class TelegramRuntime:
-    def __init__(self, settings: Settings, service: CoachService, catalogs: Catalogs) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        service: CoachService,
+        catalogs: Catalogs,
+        before: tuple[Router, ...] = (),
+    ) -> None:
+        """``before``: routers that see each update before the learners' router."""
         assert settings.telegram_token is not None
         self.settings = settings
         self.catalogs = catalogs
         self.bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
         self.webhook = settings.telegram_webhook_url is not None
         self.dispatcher = Dispatcher()
+        for router in before:
+            self.dispatcher.include_router(router)
         self.dispatcher.include_router(learner_router(service, catalogs, redelivered=self.webhook))
         self._polling: asyncio.Task[None] | None = None
 
@@ -73,8 +82,10 @@ class TelegramRuntime:
     async def stop_receiving(self) -> None:
         """Stop long polling; what was received is handled, the sender may still send."""
         if self._polling is not None:
-            with contextlib.suppress(RuntimeError):
+            try:
                 await self.dispatcher.stop_polling()
+            except RuntimeError:  # polling has not begun yet: nothing was received
+                self._polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None

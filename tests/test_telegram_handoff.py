@@ -1,0 +1,162 @@
+"""The whole hand-off in Telegram, through the real aiogram stack and the fake Bot API server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.store.tables import Handoff
+from bot.volunteers import INVITE_PREFIX, Volunteers
+from tests.fakes import FakeTelegram, FakeUser
+from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
+
+TAKE = "1. ✋ I take it"
+
+
+async def register(coach: object, tg: FakeTelegram, person: FakeUser, languages: list[str]) -> None:
+    """An admin invites the person; they open the link in Telegram."""
+    volunteers = Volunteers(coach.store, lambda: datetime.now(UTC))  # type: ignore[attr-defined]
+    invite = await volunteers.invite(person.first_name, languages, [], "coach_test_bot")
+    token = invite.link.split(f"start={INVITE_PREFIX}")[1]
+    tg.send_command(person, f"/start {INVITE_PREFIX}{token}")
+    await tg.wait_until(
+        lambda: any("You are now a volunteer" in (m.text or "") for m in tg.sent(person.id))
+    )
+
+
+async def test_a_learner_asks_volunteers_race_to_claim_they_talk_and_it_closes(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url, coordinators=["5000"]) as (coach, tg):
+        nadia, omar, lea = tg.user(4001, "Nadia"), tg.user(4002, "Omar"), tg.user(4003, "Lea")
+        coordinator = tg.user(5000, "Coordinator")
+        for person in (nadia, omar, lea):
+            await register(coach, tg, person, ["en"])
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        await amina.says("/start")
+        await amina.taps("English")
+        await amina.says("/help")
+        await amina.taps("E-mail")
+        await amina.taps("By chat, here")
+        said = await amina.taps("Yes, show my first name")
+        assert said[0].startswith("Thank you. I am asking the volunteers now.")
+        await drained(coach)
+        alerts = {person.id: tg.sent(person.id)[-1] for person in (nadia, omar, lea)}
+        for alert in alerts.values():
+            assert alert.labels == [TAKE] and "First name: Amina" in (alert.text or "")
+            assert "1001" not in (alert.text or "")
+        assert tg.sent(coordinator.id) == []
+
+        tg.press(nadia, alerts[nadia.id], TAKE)
+        tg.press(omar, alerts[omar.id], TAKE)
+        await tg.wait_until(lambda: len(tg.answered_callbacks) >= 6)
+        await drained(coach)
+        answers = {a.user_id: a for a in tg.answered_callbacks[-2:]}
+        refused = [a for a in answers.values() if a.show_alert]
+        assert (
+            len(refused) == 1 and refused[0].text == "Someone else has already taken this request."
+        )
+        winner = nadia if answers[nadia.id].text is None else omar
+        for person in (nadia, omar, lea):
+            shown = next(
+                m for m in tg.sent(person.id) if m.message_id == alerts[person.id].message_id
+            )
+            assert f"taken by {winner.first_name}" in (shown.text or "") and shown.labels == []
+        assert (
+            tg.last_text(amina.chat_id)
+            == f"{winner.first_name} will help you. Where: by chat, through the coach."
+        )
+
+        assert await amina.says("I forgot my password") == []
+        await drained(coach)
+        relayed = tg.sent(winner.id)[-1]
+        assert relayed.text == "💬 Amina (#1): I forgot my password"
+        tg.send_text(winner, "Tap “Forgot password?”", reply_to_message_id=relayed.message_id)
+        await tg.wait_until(
+            lambda: tg.last_text(amina.chat_id) == f"💬 {winner.first_name}: Tap “Forgot password?”"
+        )
+
+        await amina.does(tg.send_photo(amina.user))
+        await drained(coach)
+        assert [m.method for m in tg.sent(winner.id)[-2:]] == ["copyMessage", "sendMessage"]
+        assert tg.sent(winner.id)[-2].kind == "photo"
+
+        tg.send_command(winner, "/done")
+        await tg.wait_until(lambda: tg.sent(winner.id)[-1].labels[:1] == ["We met"])
+        tg.press(winner, tg.sent(winner.id)[-1], "Solved by chat")
+        await tg.wait_until(
+            lambda: (tg.last_text(amina.chat_id) or "").startswith("How was the help")
+        )
+        await amina.taps("⭐⭐⭐⭐⭐")
+        assert await amina.says("Thank you") == ["Thank you for your answer."]
+        async with reading(coach) as session:
+            closed = await session.scalar(select(Handoff))
+        assert closed is not None
+        assert (closed.status, closed.outcome, closed.rating, closed.comment) == (
+            "closed",
+            "chat",
+            5,
+            "Thank you",
+        )
+
+
+async def test_forged_volunteer_buttons_and_strangers_are_refused(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        nadia = tg.user(4001, "Nadia")
+        await register(coach, tg, nadia, [])
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        await amina.says("/start")
+        await amina.taps("English")
+        stranger = tg.user(6666, "Eve")
+        tg.press_forged(stranger, 1, "vol:claim/1")
+        tg.press_forged(nadia, 1, "vol:claim/999")
+        tg.press_forged(nadia, 1, "vol:done/1/met")
+        tg.press_forged(amina.user, 1, "vol:hack")
+        await tg.wait_until(lambda: len(tg.answered_callbacks) >= 5)
+        refusals = {(a.user_id, a.data): (a.text, a.show_alert) for a in tg.answered_callbacks}
+        alert = True
+        assert refusals[(6666, "vol:claim/1")] == (
+            "Only registered volunteers can take a request.",
+            alert,
+        )
+        assert refusals[(4001, "vol:claim/999")] == (
+            "Someone else has already taken this request.",
+            alert,
+        )
+        assert refusals[(4001, "vol:done/1/met")] == (
+            "You can only close requests you took.",
+            alert,
+        )
+        assert refusals[(1001, "vol:hack")] == ("This button does not work any more.", alert)
+        tg.send_command(stranger, "/start v_not-a-real-token")
+        await tg.wait_until(lambda: bool(tg.sent(stranger.id)))
+        assert "This invitation does not work" in (tg.last_text(stranger.id) or "")
+
+
+async def test_an_admin_invites_in_telegram_and_the_volunteer_sets_availability(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url, admins=["9000"]) as (coach, tg):
+        admin, nadia, someone = tg.user(9000, "Admin"), tg.user(4001, "Nadia"), tg.user(4555, "Sam")
+        tg.send_command(admin, "/invite Nadia")
+        await tg.wait_until(lambda: "start=v_" in (tg.last_text(admin.id) or ""))
+        link = (tg.last_text(admin.id) or "").split("\n")[-1]
+        assert link.startswith("https://t.me/coach_test_bot?start=v_")
+        tg.send_command(nadia, "/start " + link.split("start=")[1])
+        await tg.wait_until(lambda: "You are now a volunteer" in (tg.last_text(nadia.id) or ""))
+        tg.send_command(nadia, "/volunteer")
+        await tg.wait_until(lambda: "Available" in (tg.last_text(nadia.id) or ""))
+        settings = tg.sent(nadia.id)[-1]
+        assert settings.labels[0] == "Change availability" and "⬜ Français" in settings.labels
+        tg.press(nadia, settings, "Change availability")
+        await tg.wait_until(lambda: "Away" in (tg.last_text(nadia.id) or ""))
+        tg.press(nadia, tg.sent(nadia.id)[-1], "⬜ Français")
+        await tg.wait_until(lambda: "☑️ Français" in tg.sent(nadia.id)[-1].labels)
+        volunteer = (await Volunteers(coach.store, lambda: datetime.now(UTC)).listed())[0]
+        assert (volunteer.available, volunteer.languages) == (False, ("fr",))
+        tg.send_command(someone, "/invite Eve")
+        await tg.wait_until(lambda: bool(tg.sent(someone.id)))
+        assert "start=v_" not in (tg.last_text(someone.id) or "")
