@@ -160,3 +160,33 @@ async def test_an_admin_invites_in_telegram_and_the_volunteer_sets_availability(
         tg.send_command(someone, "/invite Eve")
         await tg.wait_until(lambda: bool(tg.sent(someone.id)))
         assert "start=v_" not in (tg.last_text(someone.id) or "")
+
+
+async def test_a_long_answer_is_split_and_a_learner_who_blocks_the_coach_is_not_awaited(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        nadia = tg.user(4001, "Nadia")
+        await register(coach, tg, nadia, [])
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        for step in ("/start", "English", "/help", "E-mail", "By chat, here", "No, stay anonymous"):
+            await (amina.says(step) if step.startswith("/") else amina.taps(step))
+        await drained(coach)
+        tg.press(nadia, tg.sent(nadia.id)[-1], TAKE)
+        await tg.wait_until(lambda: "will help you. Where" in (tg.last_text(amina.chat_id) or ""))
+        before = len(tg.sent(amina.chat_id))
+        long_answer = "\n\n".join(
+            f"Step {n}: " + "tap, look, then tap again. " * 20 for n in range(12)
+        )
+        tg.send_command(nadia, f"/reply 1 {long_answer}")
+        await tg.wait_until(lambda: len(tg.sent(amina.chat_id)) >= before + 2, within=15)
+        await drained(coach)
+        parts = [m.text or "" for m in tg.sent(amina.chat_id)[before:]]
+        assert len(parts) >= 2 and all(len(part) <= 4096 for part in parts)
+        assert "".join(parts).count("Step ") == 12
+        tg.block(amina.user)
+        tg.send_command(nadia, "/reply 1 Are you still there?")
+        await tg.wait_until(lambda: "can no longer be reached" in (tg.last_text(nadia.id) or ""))
+        async with reading(coach) as session:
+            handoff = await session.scalar(select(Handoff))
+        assert handoff is not None and handoff.status == "cancelled"
