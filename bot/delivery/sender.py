@@ -1,8 +1,9 @@
 """The sender: drains the outbox through the channels, within their rate limits.
 
 Replies go out as soon as the service wakes the sender; a message that cannot go yet
-(flood control, a server error) goes back to the outbox with a later ``not_before``, and a
-person who blocked the coach is marked stopped with their pending messages dropped.
+(flood control, a server error, a group at its limit) goes back to the outbox with a later
+``not_before``, and a person who blocked the coach is marked stopped with their pending
+messages dropped.
 """
 
 from __future__ import annotations
