@@ -170,9 +170,7 @@ class Catalogs:
             return source.format(**params)
 
     def _param(self, value: Any, code: str) -> Any:
-        if isinstance(
-            value, Msg | CourseText | Verbatim | LocalTime | DataSize | LocalDateTime | DropIns
-        ):
+        if isinstance(value, Text):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=code)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -21,7 +22,7 @@ from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo, Renderer
 from bot.store.outbox import OutboundMessage
-from bot.store.unit_of_work import Store
+from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -97,39 +98,36 @@ class CoachService:
             return guess
         return row.language if row is not None and row.language else guess
 
-    async def messages_after(self, channel: str, chat_id: str, after: int) -> list[OutboundMessage]:
-        """What a pull channel's chat received after message ``after``."""
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work for a look-up; a database that cannot be reached is Unavailable."""
         try:
             async with self.store.unit_of_work() as uow:
-                return await uow.outbox.after(channel, chat_id, after)
+                yield uow
         except (DBAPIError, OSError) as error:
             raise Unavailable from error
 
+    async def messages_after(self, channel: str, chat_id: str, after: int) -> list[OutboundMessage]:
+        """What a pull channel's chat received after message ``after``."""
+        async with self._reading() as uow:
+            return await uow.outbox.after(channel, chat_id, after)
+
     async def tag_of(self, channel: str, chat_id: str, message_id: int) -> str | None:
         """The tag of one of this chat's messages, to recognise a reply to it."""
-        try:
-            async with self.store.unit_of_work() as uow:
-                return await uow.outbox.tag_of(channel, chat_id, message_id)
-        except (DBAPIError, OSError) as error:
-            raise Unavailable from error
+        async with self._reading() as uow:
+            return await uow.outbox.tag_of(channel, chat_id, message_id)
 
     async def sent_message(
         self, channel: str, chat_id: str, platform_message_id: str
     ) -> OutboundMessage | None:
         """The coach message a platform knows by this id (for replies and button owners)."""
-        try:
-            async with self.store.unit_of_work() as uow:
-                return await uow.outbox.by_platform_id(channel, chat_id, platform_message_id)
-        except (DBAPIError, OSError) as error:
-            raise Unavailable from error
+        async with self._reading() as uow:
+            return await uow.outbox.by_platform_id(channel, chat_id, platform_message_id)
 
     async def learner_identity(self, learner_id: int) -> Sender | None:
         """Who a learner is on their channel, to tell whose buttons were pressed."""
-        try:
-            async with self.store.unit_of_work() as uow:
-                row = await uow.learners.get(learner_id)
-        except (DBAPIError, OSError) as error:
-            raise Unavailable from error
+        async with self._reading() as uow:
+            row = await uow.learners.get(learner_id)
         if row is None:
             return None
         return Sender(row.channel, row.chat_id, row.user_id, first_name=row.first_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -84,11 +85,14 @@ def show_step(lesson: Lesson, step: Step, media: bool = True) -> list[Effect]:
     return [Reply((text("text", step.recap),), (finish,))]
 
 
-def quiz_choices(lesson: Lesson, step: QuizStep) -> tuple[Choice, ...]:
+def quiz_choices(
+    lesson: Lesson, step: QuizStep, payload: Callable[[str, str, int], str] = payloads.answer
+) -> tuple[Choice, ...]:
+    """The options of a quiz; ``payload`` makes their buttons (an answer, or a review)."""
     return tuple(
         Choice(
             course_text(lesson.id, step.id, f"option-{i + 1}", option),
-            payloads.answer(lesson.id, step.id, i),
+            payload(lesson.id, step.id, i),
         )
         for i, option in enumerate(step.options)
     )

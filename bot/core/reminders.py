@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import payloads
 from bot.core.effects import Choice, Effect, Record, Reply
-from bot.core.lesson import Outcome, position
+from bot.core.lesson import Outcome, position, quiz_choices
 from bot.core.menus import lesson_title
 from bot.core.nudges import (
     CONTINUE_LABEL,
@@ -94,8 +94,7 @@ def review_answer(
     key = (args[0], args[1])
     if lesson is None or key not in {item.key for item in state.reviews}:
         return None
-    index = lesson.step_index(args[1])
-    step = lesson.steps[index] if index is not None else None
+    step = lesson.step(args[1])
     if not isinstance(step, QuizStep) or not args[2].isdigit() or int(args[2]) >= len(step.options):
         return None
     correct = int(args[2]) == step.answer
@@ -145,17 +144,10 @@ def _review_question(state: LearnerState, course: Course, now: datetime) -> Repl
     """One missed question, asked again inside the reminder."""
     for item in due_items(state.reviews, now, limit=1):
         lesson = course.lesson(item.lesson_id)
-        index = lesson.step_index(item.step_id) if lesson else None
-        step = lesson.steps[index] if lesson is not None and index is not None else None
+        step = lesson.step(item.step_id) if lesson is not None else None
         if lesson is None or not isinstance(step, QuizStep):
             continue
-        choices = tuple(
-            Choice(
-                course_text(lesson.id, step.id, f"option-{i + 1}", option),
-                payloads.review(lesson.id, step.id, i),
-            )
-            for i, option in enumerate(step.options)
-        )
+        choices = quiz_choices(lesson, step, payloads.review)
         intro = N_("A quick question to remember:")
         return Reply((intro, course_text(lesson.id, step.id, "question", step.question)), choices)
     return None

@@ -87,6 +87,10 @@ class Lesson:
                 return index
         return None
 
+    def step(self, step_id: str) -> Step | None:
+        index = self.step_index(step_id)
+        return self.steps[index] if index is not None else None
+
     def media_bytes(self) -> int:
         return sum(s.media.size for s in self.steps if isinstance(s, MessageStep) and s.media)
 
