@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     web_port: int = 8080
     max_upload_mb: int = 10
     trainer_token: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = ROOT / "var" / "secret.key"
+    web_rate_limit: str = "600/minute"
+    web_start_limit: str = "60/minute"
+    trainer_sign_in_limit: str = "5/minute"
+    web_body_idle_seconds: float = 30.0
 
     handoff_topics: list[str] = Field(
         default_factory=lambda: ["phone", "email", "admin", "documents", "safety"]
