@@ -20,7 +20,6 @@ from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
 from bot.channels.telegram.volunteer_router import volunteer_router
 from bot.channels.webchat import CHANNEL as WEB
-from bot.channels.webchat import WebChat
 from bot.config import Settings
 from bot.core.handoff import HELP_WORDS
 from bot.course.holder import CourseHolder
@@ -35,8 +34,7 @@ from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
 from bot.volunteers import Volunteers
-from bot.web.app import make_app
-from bot.web.preview import TrainerPreview
+from bot.web.app import make_web
 from scheduler.clock import IntervalJob, make_scheduler
 from scheduler.jobs import sweep_outbox
 
@@ -80,10 +78,7 @@ def build(settings: Settings) -> Coach:
         default_language=settings.default_language,
     )
     service.desk = desk
-    webchat = WebChat(service, catalogs, settings.max_upload_mb * 2**20)
-    token = settings.trainer_token.get_secret_value() if settings.trainer_token else None
-    preview = TrainerPreview(service, courses, catalogs, token)
-    app = make_app(webchat, store, settings.curriculum_path, preview)
+    app = make_web(settings, service, courses, catalogs, store)
     coach = Coach(settings, courses, catalogs, store, service, app, desk=desk)
     nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)
 

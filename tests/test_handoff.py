@@ -226,14 +226,14 @@ async def test_reminders_pause_while_a_request_is_open(desk: Desk) -> None:
     await learner.taps("Basics")
     await learner.taps("First steps (2 min)")
     async with desk.coach.store.unit_of_work() as uow:
-        row = await uow.session.scalar(select(Learner).where(Learner.chat_id == "learner-paused"))
+        row = await uow.session.scalar(select(Learner).where(Learner.chat_id == learner.chat_id))
         assert row is not None and row.next_nudge_at is not None
     await learner.says("/help")
     await learner.taps("E-mail")
     await learner.taps("By chat, here")
     await learner.taps("No, stay anonymous")
     async with desk.coach.store.unit_of_work() as uow:
-        row = await uow.session.scalar(select(Learner).where(Learner.chat_id == "learner-paused"))
+        row = await uow.session.scalar(select(Learner).where(Learner.chat_id == learner.chat_id))
         assert row is not None and row.handoff_open and row.next_nudge_at is None
 
 
@@ -253,10 +253,11 @@ async def test_a_removed_volunteers_request_goes_back_to_the_queue(desk: Desk) -
 
 async def test_a_learner_who_blocks_the_coach_is_no_longer_awaited(desk: Desk) -> None:
     await desk.volunteer("Nadia", "7001", [])
-    await asks_for_help(WebLearner(desk.client, conversation="learner-gone"))
+    learner = WebLearner(desk.client, conversation="learner-gone")
+    await asks_for_help(learner)
     request = await desk.request()
     assert (await desk.desk.claim("7001", request.id)).ok
-    await desk.desk.learner_unreachable("web", "learner-gone")
+    await desk.desk.learner_unreachable("web", learner.chat_id)
     assert "can no longer be reached" in (await desk.inbox("7001"))[-1].text
     assert (await desk.request()).status == "cancelled"
 

@@ -1,4 +1,4 @@
-"""Trainers open any lesson in any language in the web chat, with their token."""
+"""Trainers sign in once, then open any lesson in any language in the web chat."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from bot.app import build
 from tests.conftest import ROOT, settings_for
 
 
-async def preview_client(tmp_path: Path, token: str | None) -> tuple[Any, TestClient[Any, Any]]:
+async def preview_client(
+    tmp_path: Path, token: str | None, **extra: Any
+) -> tuple[Any, TestClient[Any, Any]]:
     from bot.store.database import upgrade
 
     coach = build(
@@ -20,27 +22,36 @@ async def preview_client(tmp_path: Path, token: str | None) -> tuple[Any, TestCl
             curriculum=ROOT / "curriculum",
             trainer_token=token,
             languages=["en", "fr", "ar", "uk"],
+            secret_key_file=tmp_path / "secret.key",
+            **extra,
         )
     )
     await upgrade(coach.store.engine)
     return coach, TestClient(TestServer(coach.web))
 
 
-async def test_a_trainer_opens_a_lesson_in_ukrainian(tmp_path: Path) -> None:
+async def signs_in(client: TestClient[Any, Any], token: str) -> Any:
+    return await client.post("/trainer/sign-in", data={"token": token}, allow_redirects=False)
+
+
+async def test_a_trainer_signs_in_and_opens_a_lesson_in_ukrainian(tmp_path: Path) -> None:
     coach, client = await preview_client(tmp_path, "s3cret")
     async with client:
-        index = await client.get("/preview", params={"token": "s3cret"})
-        assert index.status == 200
-        page = await index.text()
-        assert "Buttons and numbers" in page and "lang=uk" in page
+        form = await (await client.get("/trainer")).text()
+        assert 'action="/trainer/sign-in"' in form and 'type="password"' in form
+        signed = await signs_in(client, "s3cret")
+        assert signed.status == 303 and signed.headers["Location"] == "/trainer"
+        cookie = signed.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "s3cret" not in cookie
+        page = await (await client.get("/trainer")).text()
+        assert "Buttons and numbers" in page and "lang=uk" in page and "s3cret" not in page
         opened = await client.get(
-            "/preview/start",
-            params={"token": "s3cret", "lesson": "warmup-photo", "lang": "uk"},
+            "/trainer/preview",
+            params={"lesson": "warmup-photo", "lang": "uk"},
             allow_redirects=False,
         )
-        assert opened.status == 302
-        conversation = opened.headers["Location"].split("?c=", 1)[1]
-        assert conversation.startswith("preview-")
+        assert opened.status == 303
+        conversation = opened.headers["Location"].split("/#c=", 1)[1]
         shown = await (await client.get(f"/api/webchat/{conversation}")).json()
         texts = [m["text"] for m in shown["messages"]]
         assert texts[0].startswith("📘") and all(m["lang"] == "uk" for m in shown["messages"])
@@ -53,26 +64,87 @@ async def test_a_trainer_opens_a_lesson_in_ukrainian(tmp_path: Path) -> None:
     await coach.store.close()
 
 
-async def test_without_the_right_token_there_is_no_preview(tmp_path: Path) -> None:
+async def test_without_signing_in_there_is_no_preview(tmp_path: Path) -> None:
     coach, client = await preview_client(tmp_path, "s3cret")
     async with client:
-        assert (await client.get("/preview")).status == 403
-        assert (await client.get("/preview", params={"token": "guess"})).status == 403
         start = await client.get(
-            "/preview/start", params={"token": "nope", "lesson": "warmup-photo", "lang": "fr"}
+            "/trainer/preview",
+            params={"lesson": "warmup-photo", "lang": "fr"},
+            allow_redirects=False,
         )
-        assert start.status == 403
+        assert start.status == 303 and start.headers["Location"] == "/trainer"
+        wrong = await signs_in(client, "guess")
+        assert wrong.status == 403 and "This token is wrong" in await wrong.text()
+        assert "Set-Cookie" not in wrong.headers
+        page = await (await client.get("/trainer")).text()
+        assert "Lesson preview" not in page
+    await coach.store.close()
+
+
+async def test_an_old_token_link_leads_to_the_sign_in_and_keeps_nothing(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        for path in ("/preview", "/preview/start"):
+            old = await client.get(path, params={"token": "s3cret"}, allow_redirects=False)
+            assert old.status == 302 and old.headers["Location"] == "/trainer"
+        page = await (await client.get("/trainer")).text()
+        assert "Lesson preview" not in page
+    await coach.store.close()
+
+
+async def test_guessing_the_token_is_stopped_after_five_tries(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        for attempt in range(5):
+            assert (await signs_in(client, f"guess-{attempt}")).status == 403
+        stopped = await signs_in(client, "s3cret")
+        assert stopped.status == 429
+        assert int(stopped.headers["Retry-After"]) > 0
+        assert "Please wait" in await stopped.text()
+        assert "Lesson preview" not in await (await client.get("/trainer")).text()
+    await coach.store.close()
+
+
+async def test_a_trainer_signs_out(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        await signs_in(client, "s3cret")
+        assert "Lesson preview" in await (await client.get("/trainer")).text()
+        out = await client.post("/trainer/sign-out", allow_redirects=False)
+        assert out.status == 303
+        assert "Lesson preview" not in await (await client.get("/trainer")).text()
+    await coach.store.close()
+
+
+async def test_a_sign_in_form_posted_from_another_site_is_refused(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        forged = await client.post(
+            "/trainer/sign-in",
+            data={"token": "s3cret"},
+            headers={"Origin": "https://elsewhere.example"},
+            allow_redirects=False,
+        )
+        assert forged.status == 403 and "Set-Cookie" not in forged.headers
+    await coach.store.close()
+
+
+async def test_an_unknown_lesson_is_not_found(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        await signs_in(client, "s3cret")
         unknown = await client.get(
-            "/preview/start", params={"token": "s3cret", "lesson": "nope", "lang": "fr"}
+            "/trainer/preview", params={"lesson": "nope", "lang": "fr"}, allow_redirects=False
         )
         assert unknown.status == 404
     await coach.store.close()
 
 
-async def test_preview_is_off_without_a_configured_token(tmp_path: Path) -> None:
+async def test_trainer_pages_are_off_without_a_configured_token(tmp_path: Path) -> None:
     coach, client = await preview_client(tmp_path, None)
     async with client:
-        response = await client.get("/preview", params={"token": ""})
+        response = await client.get("/trainer")
         assert response.status == 404
         assert "COACH_TRAINER_TOKEN" in await response.text()
+        assert (await signs_in(client, "")).status == 404
     await coach.store.close()

@@ -94,7 +94,7 @@ async def test_malformed_requests_get_a_clear_error(client) -> None:  # type: ig
     response = await client.get(learner.url, params={"after": "yesterday"})
     assert response.status == 400
     response = await client.post("/api/webchat/x", json={"text": "hi"})
-    assert response.status == 400
+    assert response.status == 404
 
 
 async def test_errors_speak_the_learners_language(client) -> None:  # type: ignore[no-untyped-def]

@@ -4,38 +4,60 @@ from __future__ import annotations
 
 import io
 import itertools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
+from bot.web.app import CONVERSATION_KEYS
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 OGG = b"OggS" + b"\x00" * 64
 _keys = itertools.count(1)
+# Per test client, the credential the server issued for each named conversation.
+_credentials: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
 class WebLearner:
+    """``conversation`` names a conversation in the test; the server issues its credential."""
+
     client: TestClient[Any, Any]
-    conversation: str = "learner-0001"
+    conversation: str | None = None
     language: str = "en"
     last: list[dict[str, Any]] = field(default_factory=list)
     status: int = 200
     error: str | None = None
 
     @property
+    def credential(self) -> str | None:
+        return _credentials.get(self.client, {}).get(self.conversation or "")
+
+    @property
     def url(self) -> str:
-        return f"/api/webchat/{self.conversation}"
+        return f"/api/webchat/{self.credential}" if self.credential else "/api/webchat"
+
+    @property
+    def chat_id(self) -> str:
+        """The chat id the coach keeps for this learner (a keyed hash of the credential)."""
+        assert self.credential is not None, "the learner has not started yet"
+        found = self.client.app[CONVERSATION_KEYS].chat_id(self.credential)  # type: ignore[index]
+        assert found is not None
+        return str(found)
 
     async def post(self, **kwargs: Any) -> list[dict[str, Any]]:
         headers = {"Accept-Language": self.language}
         response = await self.client.post(self.url, headers=headers, **kwargs)
         body = await response.json()
         self.status, self.error = response.status, body.get("error")
+        if "conversation" in body:
+            self.conversation = self.conversation or f"learner-{next(_keys)}"
+            _credentials.setdefault(self.client, {})[self.conversation] = body["conversation"]
         if response.status == 200:
             self.last = body["messages"]
-        return body.get("messages", [])
+        return list(body.get("messages", []))
 
     async def says(self, text: str, **extra: Any) -> list[str]:
         return texts(await self.post(json={"text": text, "key": f"k{next(_keys)}", **extra}))

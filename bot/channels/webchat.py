@@ -1,8 +1,11 @@
-"""The web chat channel: a small JSON API that turns browser requests into learner events."""
+"""The web chat channel: a small JSON API that turns browser requests into learner events.
+
+``POST /api/webchat`` starts a conversation and answers its credential; every later call
+names the conversation by that credential: ``POST`` or ``GET /api/webchat/{credential}``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -11,24 +14,41 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from bot.core.events import Inbound, InboundKind, Sender
-from bot.core.text import N_, Msg
+from bot.core.text import N_
 from bot.i18n import Catalogs
 from bot.rendering import ChannelInfo
 from bot.service import CoachService, Unavailable
 from bot.store.outbox import OutboundMessage
+from bot.web.bodies import (
+    JSON_LIMIT,
+    UNREADABLE,
+    Refused,
+    charset,
+    clean,
+    parse_form,
+    parse_json,
+    read_body,
+    read_field,
+    small_int,
+    within,
+)
+from bot.web.client_limits import ClientLimits
+from bot.web.errors import Sentences, language_hint
+from bot.web.keys import ConversationKeys
 from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_limited
 
 log = logging.getLogger(__name__)
 CHANNEL = ChannelInfo("web", pull=True)
-CONVERSATION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+AFTER = re.compile(r"^[0-9]{1,18}$")
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.S)
 FILE_KINDS = {
     "photo": InboundKind.PHOTO,
     "voice": InboundKind.VOICE,
     "document": InboundKind.DOCUMENT,
 }
-UNREADABLE = N_("I could not read this message. Please try again.")
+NO_CONVERSATION = N_("This conversation was not found. Please open the chat again to start anew.")
+MAX_PARTS = 20
 
 
 def text_event(sender: Sender, key: str, text: str, at: Any) -> Inbound:
@@ -43,107 +63,161 @@ def text_event(sender: Sender, key: str, text: str, at: Any) -> Inbound:
 
 
 class WebChat:
-    def __init__(self, service: CoachService, catalogs: Catalogs, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        service: CoachService,
+        catalogs: Catalogs,
+        keys: ConversationKeys,
+        limits: ClientLimits,
+        max_upload_bytes: int,
+        idle_seconds: float = 30.0,
+    ) -> None:
         self.service = service
         self.catalogs = catalogs
+        self.keys = keys
+        self.limits = limits
         self.max_upload_bytes = max_upload_bytes
+        self.idle = idle_seconds
+        self.sentences = Sentences(catalogs, service.default_language)
 
     def routes(self) -> list[web.RouteDef]:
         return [
+            web.post("/api/webchat", self.start),
             web.post("/api/webchat/{conversation}", self.post),
             web.get("/api/webchat/{conversation}", self.get),
         ]
 
+    def sender(self, chat_id: str, request: web.BaseRequest | None = None) -> Sender:
+        hint = language_hint(request) if request is not None else None
+        return Sender(CHANNEL.name, chat_id, chat_id, language_hint=hint)
+
+    async def start(self, request: web.Request) -> web.Response:
+        """A new conversation: its credential, and the replies to its first message if any."""
+        try:
+            self.limits.check("chat", request)
+            self.limits.check("start", request)
+        except Refused as refused:
+            return self.sentences.refused(request, refused)
+        credential = self.keys.issue()
+        chat_id = self.keys.chat_id(credential)
+        assert chat_id is not None
+        log.info("web conversation %s started", self.keys.log_hash(chat_id))
+        return await self._answer(request, self.sender(chat_id, request), credential)
+
     async def post(self, request: web.Request) -> web.Response:
         """One learner action in, the coach's replies to it out."""
-        sender = self._sender(request)
-        try:
-            event = await self._event(request, sender)
-            messages = await self.service.handle(event, CHANNEL)
-        except UploadRefused as refused:
-            return await self._refuse(sender, refused.reason, refused.status)
-        except web.HTTPRequestEntityTooLarge:
-            limit = self.max_upload_bytes // 2**20
-            too_big = N_("This file is too big. Please send a file under {limit} MB.", limit=limit)
-            return await self._refuse(sender, too_big, 413)
-        except Unavailable:
-            return await self._unavailable(sender)
-        return web.json_response({"messages": [self._json(m) for m in messages]})
+        sender = self._known(request)
+        if isinstance(sender, web.Response):
+            return sender
+        return await self._answer(request, sender, None)
 
     async def get(self, request: web.Request) -> web.Response:
         """Everything sent to this conversation after the message id ``after``."""
-        sender = self._sender(request)
+        sender = self._known(request)
+        if isinstance(sender, web.Response):
+            return sender
         raw = request.query.get("after", "0")
-        if not raw.isdigit():
-            return await self._refuse(sender, UNREADABLE, 400)
+        if not AFTER.match(raw):
+            return await self._refuse(request, sender, Refused(UNREADABLE))
         try:
             messages = await self.service.messages_after(CHANNEL.name, sender.chat_id, int(raw))
         except Unavailable:
-            return await self._unavailable(sender)
+            return self.sentences.unavailable(request)
         return web.json_response({"messages": [self._json(m) for m in messages]})
 
-    def _sender(self, request: web.Request) -> Sender:
-        conversation = request.match_info["conversation"]
-        if not CONVERSATION.match(conversation):
-            raise web.HTTPBadRequest(
-                text=json.dumps({"error": "conversation id: 8 to 64 letters, digits, - or _"}),
-                content_type="application/json",
-            )
-        languages = request.headers.get("Accept-Language", "")
-        hint = languages.split(",")[0].split(";")[0].strip() or None
-        return Sender(CHANNEL.name, conversation, conversation, language_hint=hint)
+    def _known(self, request: web.Request) -> Sender | web.Response:
+        """The sender behind a credential this server issued; anything else is not found."""
+        try:
+            self.limits.check("chat", request)
+        except Refused as refused:
+            return self.sentences.refused(request, refused)
+        chat_id = self.keys.chat_id(request.match_info["conversation"])
+        if chat_id is None:
+            return self.sentences.respond(request, NO_CONVERSATION, 404)
+        return self.sender(chat_id, request)
 
-    async def _event(self, request: web.Request, sender: Sender) -> Inbound:
+    async def _answer(
+        self, request: web.Request, sender: Sender, credential: str | None
+    ) -> web.Response:
+        try:
+            event = await self._event(request, sender, optional=credential is not None)
+            messages = await self.service.handle(event, CHANNEL) if event else []
+        except Refused as refused:
+            return await self._refuse(request, sender, refused)
+        except Unavailable:
+            return self.sentences.unavailable(request)
+        body: dict[str, Any] = {"messages": [self._json(m) for m in messages]}
+        if credential is not None:
+            body = {"conversation": credential, **body}
+        return web.json_response(body)
+
+    async def _event(self, request: web.Request, sender: Sender, optional: bool) -> Inbound | None:
         if request.content_type.startswith("multipart/"):
             return await self._upload_event(request, sender)
+        encoding = charset(request)
+        raw = await read_body(request, JSON_LIMIT, self.idle)
         if request.content_type == "application/x-www-form-urlencoded":
-            form = await request.post()
-            fields = {name: value for name, value in form.items() if isinstance(value, str)}
-            return self._form_event(sender, fields, b"", 0, has_file=False)
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError) as error:
-            raise UploadRefused(UNREADABLE, 400) from error
-        if not isinstance(body, dict):
-            raise UploadRefused(UNREADABLE, 400)
+            return self._form_event(sender, parse_form(raw, encoding), b"", 0, has_file=False)
+        body = parse_json(raw, encoding)
+        if optional and (body is None or not {"text", "button"} & body.keys()):
+            return None
+        if body is None:
+            raise Refused(UNREADABLE)
+        return await self._json_event(sender, body)
+
+    async def _json_event(self, sender: Sender, body: dict[str, Any]) -> Inbound:
         key = self._key(sender, body.get("key"))
         now = self.service.clock()
         if isinstance(body.get("button"), str):
-            return Inbound(sender, InboundKind.BUTTON, now, key, payload=body["button"])
+            return Inbound(sender, InboundKind.BUTTON, now, key, payload=clean(body["button"]))
         text = body.get("text")
         if not isinstance(text, str):
-            raise UploadRefused(UNREADABLE, 400)
-        forward_of, reply_to = body.get("forward_of"), body.get("reply_to")
-        if forward_of is not None:
+            raise Refused(UNREADABLE)
+        text = clean(text)
+        if body.get("forward_of") is not None:
             return Inbound(sender, InboundKind.TEXT, now, key, text=text, forwarded=True)
         event = text_event(sender, key, text, now)
-        if isinstance(reply_to, int) and not isinstance(reply_to, bool):
-            tag = await self.service.tag_of(CHANNEL.name, sender.chat_id, reply_to)
-            return Inbound(
-                sender,
-                event.kind,
-                now,
-                key,
-                text=text,
-                command=event.command,
-                argument=event.argument,
-                reply_to_tag=tag,
-            )
-        return event
+        reply_to = small_int(body.get("reply_to"))
+        if reply_to is None:
+            return event
+        tag = await self.service.tag_of(CHANNEL.name, sender.chat_id, reply_to)
+        return Inbound(
+            sender,
+            event.kind,
+            now,
+            key,
+            text=text,
+            command=event.command,
+            argument=event.argument,
+            reply_to_tag=tag,
+        )
 
     async def _upload_event(self, request: web.Request, sender: Sender) -> Inbound:
         """A photo, voice note, document, place or contact; files are checked, never kept."""
+        if request.content_length and request.content_length > self.max_upload_bytes + 2**20:
+            limit = self.max_upload_bytes // 2**20
+            too_big = N_("This file is too big. Please send a file under {limit} MB.", limit=limit)
+            raise UploadRefused(too_big, 413)
         fields: dict[str, str] = {}
         head, size, has_file = b"", 0, False
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise UploadRefused(UNREADABLE, 400)
-            if part.filename is not None:
-                head, size = await read_limited(part, self.max_upload_bytes)
-                has_file = True
-            elif part.name:
-                fields[part.name] = (await part.read_chunk(1024)).decode("utf-8", "replace")
+        try:
+            reader = await request.multipart()
+            for _ in range(MAX_PARTS):
+                part = await within(self.idle, reader.next())
+                if part is None:
+                    break
+                if not isinstance(part, BodyPartReader) or (has_file and part.filename):
+                    raise Refused(UNREADABLE)
+                if part.filename is not None:
+                    head, size = await read_limited(part, self.max_upload_bytes, self.idle)
+                    has_file = True
+                elif part.name:
+                    fields[part.name] = await read_field(part, self.idle)
+            else:
+                raise Refused(UNREADABLE)
+        except (ValueError, AssertionError, LookupError, RuntimeError) as error:
+            # A broken multipart body: a wrong boundary, bad headers, an unknown encoding.
+            raise Refused(UNREADABLE) from error
         return self._form_event(sender, fields, head, size, has_file)
 
     def _form_event(
@@ -155,7 +229,7 @@ class WebChat:
         if kind_name in FILE_KINDS:
             kind = FILE_KINDS[kind_name]
             if not has_file:
-                raise UploadRefused(UNREADABLE, 400)
+                raise Refused(UNREADABLE)
             check_file(kind, head, size)
             log.info("web upload: %s of %d bytes", kind_name, size)
             return Inbound(sender, kind, now, key)
@@ -167,7 +241,7 @@ class WebChat:
             if not (fields.get("name", "").strip() or fields.get("phone", "").strip()):
                 raise UploadRefused(N_("Please give a name or a phone number."))
             return Inbound(sender, InboundKind.CONTACT, now, key)
-        raise UploadRefused(UNREADABLE, 400)
+        raise Refused(UNREADABLE)
 
     @staticmethod
     def _key(sender: Sender, client_key: object) -> str:
@@ -176,15 +250,18 @@ class WebChat:
             return f"web:{sender.chat_id}:{client_key}"
         return f"web:{sender.chat_id}:{uuid.uuid4().hex}"
 
-    async def _refuse(self, sender: Sender, reason: Msg, status: int) -> web.Response:
-        language = await self.service.language_for(sender)
-        text = self.catalogs.render(reason, language)
-        return web.json_response({"error": text}, status=status)
-
-    async def _unavailable(self, sender: Sender) -> web.Response:
-        language = self.catalogs.best_match(sender.language_hint, self.service.default_language)
-        sorry = N_("Sorry, something went wrong on our side. Please try again in a minute.")
-        return web.json_response({"error": self.catalogs.render(sorry, language)}, status=503)
+    async def _refuse(self, request: web.Request, sender: Sender, refused: Refused) -> web.Response:
+        try:
+            language = await self.service.language_for(sender)
+        except Unavailable:
+            language = None
+        return self.sentences.respond(
+            request,
+            refused.reason,
+            refused.status,
+            retry_after=refused.retry_after,
+            language=language,
+        )
 
     def _json(self, message: OutboundMessage) -> dict[str, Any]:
         media = None

@@ -1,78 +1,159 @@
-"""Trainer preview: any lesson in any language, opened in the web chat, behind a token."""
+"""Trainer pages: sign in once, then open any lesson in any language in the web chat.
+
+``GET /trainer`` shows the sign-in form, or every lesson with a link per language once
+signed in. The session is an encrypted, HttpOnly, SameSite=Strict cookie; no secret is
+ever in a URL. Sign-in attempts are limited per client.
+"""
 
 from __future__ import annotations
 
 import html
+import logging
 import secrets
-from urllib.parse import urlencode
+import time
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
+from aiohttp_session import AbstractStorage
 
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.service import CoachService, Unavailable
+from bot.web.bodies import FIELD_LIMIT, Refused, charset, parse_form, read_body
+from bot.web.client_limits import ClientLimits
+from bot.web.errors import NOT_FOUND, Sentences
+from bot.web.keys import ConversationKeys
 
-PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+log = logging.getLogger(__name__)
+SESSION_HOURS = 12
+HEAD = """<!doctype html><html lang="en"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Coach — lesson preview</title>
-<style>body{{font:17px/1.5 system-ui,sans-serif;margin:1rem;max-width:60rem}}
-td,th{{padding:.25rem .5rem;text-align:start}}a{{margin-inline-end:.4rem}}</style>
-<h1>Lesson preview</h1><p>Open a lesson as a learner sees it, in any language.
+<title>Coach — trainer</title><link rel="stylesheet" href="/static/trainer.css">"""
+SIGN_IN = """{head}<h1>Trainer sign-in</h1>{note}
+<form method="post" action="/trainer/sign-in"><label>Trainer token
+<input name="token" type="password" autocomplete="current-password" required autofocus></label>
+<button>Sign in</button></form></html>"""
+LESSONS = """{head}<h1>Lesson preview</h1>
+<form method="post" action="/trainer/sign-out"><button>Sign out</button></form>
+<p>Open a lesson as a learner sees it, in any language.
 Each link starts a fresh conversation.</p><table>{rows}</table></html>"""
+OFF = "Trainer pages are off: set COACH_TRAINER_TOKEN to use them."
 
 
 class TrainerPreview:
     def __init__(
-        self, service: CoachService, courses: CourseHolder, catalogs: Catalogs, token: str | None
+        self,
+        service: CoachService,
+        courses: CourseHolder,
+        catalogs: Catalogs,
+        token: str | None,
+        keys: ConversationKeys,
+        limits: ClientLimits,
+        cookies: AbstractStorage,
     ) -> None:
         self.service = service
         self.courses = courses
         self.catalogs = catalogs
         self.token = token
+        self.keys = keys
+        self.limits = limits
+        self.cookies = cookies
+        self.sentences = Sentences(catalogs, service.default_language)
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/preview", self.index), web.get("/preview/start", self.start)]
+        return [
+            web.get("/trainer", self.index),
+            web.post("/trainer/sign-in", self.sign_in),
+            web.post("/trainer/sign-out", self.sign_out),
+            web.get("/trainer/preview", self.start),
+            web.get("/preview", self.moved),
+            web.get("/preview/start", self.moved),
+        ]
 
-    def _check(self, request: web.Request) -> str:
+    async def moved(self, _request: web.Request) -> web.Response:
+        """The old token-in-URL addresses lead to the sign-in, and keep nothing of the query."""
+        raise web.HTTPFound("/trainer")
+
+    async def _signed_in(self, request: web.Request) -> bool:
         if not self.token:
-            raise web.HTTPNotFound(
-                text="Trainer preview is off: set COACH_TRAINER_TOKEN to use it."
-            )
-        given = request.query.get("token", "")
-        if not secrets.compare_digest(given.encode(), self.token.encode()):
-            raise web.HTTPForbidden(text="The trainer token is missing or wrong.")
-        return given
+            raise web.HTTPNotFound(text=OFF)
+        session = await self.cookies.load_session(request)
+        since = session.get("trainer_since")
+        return isinstance(since, int | float) and time.time() - since < SESSION_HOURS * 3600
 
     async def index(self, request: web.Request) -> web.Response:
-        """Every lesson, with a link per language."""
-        token = self._check(request)
+        """The sign-in form, or every lesson with a link per language."""
+        if not await self._signed_in(request):
+            return _page(SIGN_IN.format(head=HEAD, note=""))
         rows = []
         for module in self.courses.course.modules:
             rows.append(f"<tr><th colspan=2>{html.escape(module.title)}</th></tr>")
             for lesson in module.lessons:
                 links = " ".join(
-                    _link(token, lesson.id, code, name)
-                    for code, name in self.catalogs.names().items()
+                    _link(lesson.id, code, name) for code, name in self.catalogs.names().items()
                 )
                 rows.append(f"<tr><td>{html.escape(lesson.title)}</td><td>{links}</td></tr>")
-        return web.Response(text=PAGE.format(rows="".join(rows)), content_type="text/html")
+        return _page(LESSONS.format(head=HEAD, rows="".join(rows)))
+
+    async def sign_in(self, request: web.Request) -> web.Response:
+        """Check the token from the form; a right one opens a session cookie."""
+        if not self.token:
+            raise web.HTTPNotFound(text=OFF)
+        _same_origin(request)
+        try:
+            self.limits.check("sign-in", request)
+            form = parse_form(await read_body(request, FIELD_LIMIT, 10.0), charset(request))
+        except Refused as refused:
+            return self.sentences.refused(request, refused)
+        given = form.get("token", "").encode()
+        if not secrets.compare_digest(given, self.token.encode()):
+            log.info("trainer sign-in refused")
+            note = "<p role=alert>This token is wrong. Please try again.</p>"
+            return _page(SIGN_IN.format(head=HEAD, note=note), status=403)
+        session = await self.cookies.new_session()
+        session["trainer_since"] = time.time()
+        log.info("trainer signed in")
+        signed_in = web.HTTPSeeOther("/trainer")
+        await self.cookies.save_session(request, signed_in, session)
+        raise signed_in
+
+    async def sign_out(self, request: web.Request) -> web.Response:
+        _same_origin(request)
+        session = await self.cookies.load_session(request)
+        session.invalidate()
+        signed_out = web.HTTPSeeOther("/trainer")
+        await self.cookies.save_session(request, signed_out, session)
+        raise signed_out
 
     async def start(self, request: web.Request) -> web.Response:
         """Start the lesson in a new conversation and open the chat on it."""
-        self._check(request)
+        if not await self._signed_in(request):
+            raise web.HTTPSeeOther("/trainer")
         lesson, language = request.query.get("lesson", ""), request.query.get("lang", "")
-        conversation = f"preview-{secrets.token_urlsafe(12)}"
+        credential = self.keys.issue()
+        chat_id = self.keys.chat_id(credential)
+        assert chat_id is not None
         try:
-            found = await self.service.preview(conversation, language, lesson)
+            found = await self.service.preview(chat_id, language, lesson)
         except Unavailable:
-            raise web.HTTPServiceUnavailable(
-                text="The database cannot be reached; try again."
-            ) from None
+            return self.sentences.unavailable(request)
         if not found:
-            raise web.HTTPNotFound(text=f"No lesson {lesson!r} in language {language!r}.")
-        raise web.HTTPFound(f"/?c={conversation}")
+            return self.sentences.respond(request, NOT_FOUND, 404)
+        # The fragment never reaches a server or a log; the page keeps it for this tab only.
+        raise web.HTTPSeeOther(f"/#c={credential}")
 
 
-def _link(token: str, lesson: str, language: str, name: str) -> str:
-    query = urlencode({"token": token, "lesson": lesson, "lang": language})
-    return f'<a href="/preview/start?{html.escape(query)}">{html.escape(name)}</a>'
+def _same_origin(request: web.Request) -> None:
+    """A form posted from another site is refused (the cookie is SameSite=Strict as well)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise web.HTTPForbidden(text="This form must be sent from the coach's own page.")
+
+
+def _page(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
+def _link(lesson: str, language: str, name: str) -> str:
+    query = urlencode({"lesson": lesson, "lang": language})
+    return f'<a href="/trainer/preview?{html.escape(query)}">{html.escape(name)}</a>'

@@ -6,15 +6,14 @@ from aiohttp import BodyPartReader
 
 from bot.core.events import InboundKind
 from bot.core.text import N_, Msg
+from bot.web.bodies import Refused, within
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """An upload the coach will not take, with the reason to show the learner."""
 
     def __init__(self, reason: Msg, status: int = 422) -> None:
-        super().__init__(reason.msgid)
-        self.reason = reason
-        self.status = status
+        super().__init__(reason, status)
 
 
 _IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
@@ -39,11 +38,11 @@ def looks_like_audio(head: bytes) -> bool:
     return len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0  # an MP3 frame
 
 
-async def read_limited(part: BodyPartReader, limit: int) -> tuple[bytes, int]:
+async def read_limited(part: BodyPartReader, limit: int, idle: float) -> tuple[bytes, int]:
     """Read a file part up to ``limit`` bytes; keep only its first bytes to sniff the type."""
     head = b""
     size = 0
-    while chunk := await part.read_chunk(64 * 1024):
+    while chunk := await within(idle, part.read_chunk(64 * 1024)):
         size += len(chunk)
         if size > limit:
             too_big = N_(

@@ -42,8 +42,10 @@
   function $(id) { return document.getElementById(id); }
   var log = $('log'), input = $('msg'), menu = $('menu'), attachBtn = $('attach');
   var locform = $('locform'), contform = $('contform'), replybar = $('replybar');
-  var LS = {};
-  try { LS = window.localStorage; LS.getItem('x'); } catch (e) { LS = { getItem: function () { return null; }, setItem: function () {} }; }
+  var NONE = { getItem: function () { return null; }, setItem: function () {}, removeItem: function () {} };
+  var LS = NONE, SS = NONE;
+  try { LS = window.localStorage; LS.getItem('x'); } catch (e) { LS = NONE; }
+  try { SS = window.sessionStorage; SS.getItem('x'); } catch (e) { SS = NONE; }
 
   function rid() {
     var b = new Uint8Array(16), s = '';
@@ -51,16 +53,31 @@
     for (var i = 0; i < 16; i++) s += String.fromCharCode(b[i]);
     return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
-  // Conversation: ?c=<id> wins (trainer preview, tests), else the one this phone keeps.
-  var conv = new URLSearchParams(location.search).get('c');
-  if (!conv) {
-    conv = LS.getItem('coach:c');
-    if (!/^[\w-]{16,128}$/.test(conv || '')) { conv = rid(); try { LS.setItem('coach:c', conv); } catch (e) {} }
+  /* The conversation's credential comes from the server (POST /api/webchat) and is kept on
+     this phone. A trainer's preview arrives as #c=<credential> and stays in this tab only. */
+  var CRED = /^[\w-]{43}$/, PK = 'coach:preview', CK = 'coach:c';
+  var hash = /^#c=([\w-]{43})$/.exec(location.hash);
+  if (hash) {
+    try { SS.setItem(PK, hash[1]); } catch (e) { /* private mode: this view only */ }
+    history.replaceState(null, '', location.pathname);
   }
-  var API = '/api/webchat/' + encodeURIComponent(conv), SK = 'coach:m:' + conv;
+  var preview = hash ? hash[1] : SS.getItem(PK);
+  if (!CRED.test(preview || '')) preview = null;
+  var conv = preview || LS.getItem(CK);
+  if (!CRED.test(conv || '')) {  // an id chosen by an older page: the server refuses it, start afresh
+    if (conv) { try { LS.removeItem('coach:m:' + conv); LS.removeItem(CK); } catch (e) { /* ignore */ } }
+    conv = null;
+  }
+  function API() { return conv ? '/api/webchat/' + conv : '/api/webchat'; }
+  function SK() { return 'coach:m:' + conv; }
+  function adopt(c) {
+    if (!CRED.test(c || '') || c === conv) return;
+    conv = c;
+    try { (preview ? SS : LS).setItem(preview ? PK : CK, c); } catch (e) { /* kept for this view */ }
+  }
   var store = { last: 0, items: [] };
   try {
-    var raw = JSON.parse(LS.getItem(SK));
+    var raw = conv && JSON.parse(LS.getItem(SK()));
     if (raw && Array.isArray(raw.items)) store = { last: +raw.last || 0, items: raw.items };
   } catch (e) { /* unreadable: start fresh */ }
   var seen = {}, files = {}, els = new WeakMap(), replyTo = null, ui = 'en';
@@ -68,7 +85,7 @@
   function save() {
     var items = store.items.filter(function (it) { return it.t !== 's'; });
     for (var n = KEEP; n >= 25; n = n >> 1) {
-      try { LS.setItem(SK, JSON.stringify({ last: store.last, items: items.slice(-n) })); return; } catch (e) { /* full */ }
+      try { LS.setItem(SK(), JSON.stringify({ last: store.last, items: items.slice(-n) })); return; } catch (e) { /* full */ }
     }
   }
 
@@ -273,7 +290,10 @@
     var body = payload(it);
     if (!body) { setState(it, 'failed'); return Promise.resolve(); }
     var prog = it.body.file ? function (p) { setState(it, 'sending', p); } : null;
-    return request('POST', API, body, prog).then(function (r) {
+    var used = conv;
+    return request('POST', API(), body, prog).then(function (r) {
+      if (r.status === 404 && used) { if (used === conv) forget(); return; }
+      if (r.status === 200) adopt(r.data.conversation);
       if (r.status && r.status < 500) {
         offline(false);
         setState(it, 'sent');
@@ -289,6 +309,17 @@
       }
       return new Promise(function (ok) { setTimeout(ok, wait); }).then(function () { return deliver(it, attempt + 1, wait * 2, before); });
     });
+  }
+  /* The server does not know this conversation (an id from an older version, a new secret
+     key): forget it and what was kept of it, and start a new one. */
+  function forget() {
+    try { LS.removeItem(SK()); (preview ? SS : LS).removeItem(preview ? PK : CK); } catch (e) { /* gone anyway */ }
+    conv = preview = null;
+    queue.length = 0;
+    store = { last: 0, items: [] };
+    seen = {};
+    log.textContent = '';
+    send({ text: '/start' }, { text: '/start', hidden: 1 });
   }
   function retry(it) {
     if (it.body.file && !files[it.key]) {
@@ -320,8 +351,11 @@
   function pollNow() {
     if (document.visibilityState === 'hidden' || polling) return;
     polling = true;
-    request('GET', API + '?after=' + store.last).then(function (r) {
+    if (!conv) { polling = false; return poll(POLL); }
+    var used = conv;
+    request('GET', API() + '?after=' + store.last).then(function (r) {
       polling = false;
+      if (r.status === 404) { if (used === conv) forget(); return poll(POLL); }
       if (r.status === 200) { offline(false); pollWait = POLL; addBot(r.data.messages); } else {
         if (!navigator.onLine) offline(true);
         pollWait = Math.min(pollWait * 2, POLL_MAX);
@@ -458,8 +492,10 @@
   if (store.items.length || store.last) poll(0);
   else {
     // First open: show what the coach already sent here (trainer preview), else say /start.
-    request('GET', API + '?after=0').then(function (r) {
-      if (r.status === 200 && r.data.messages && r.data.messages.length) addBot(r.data.messages);
+    if (!conv) { send({ text: '/start' }, { text: '/start', hidden: 1 }); poll(POLL); return; }
+    request('GET', API() + '?after=0').then(function (r) {
+      if (r.status === 404) forget();
+      else if (r.status === 200 && r.data.messages && r.data.messages.length) addBot(r.data.messages);
       else send({ text: '/start' }, { text: '/start', hidden: 1 });
       poll(POLL);
     });
