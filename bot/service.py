@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.effects import Effect, HandoffAction, Record, Reply
@@ -26,6 +27,10 @@ from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
+# A database that cannot be reached in time: refused connections, network errors and
+# every bounded wait (connect, pool checkout, statement) that ran out (TimeoutError is
+# an OSError). None of them is retried here: the caller says "try again" at once.
+UNREACHABLE = (OSError, PoolTimeout)
 
 
 class Unavailable(Exception):
@@ -81,7 +86,7 @@ class CoachService:
                     )
                     raise Unavailable from error
                 log.info("database connection lost, retrying event %s", event.key)
-            except OSError as error:
+            except UNREACHABLE as error:
                 log.warning(
                     "database unreachable for event %s: %s", event.key, type(error).__name__
                 )
@@ -94,7 +99,7 @@ class CoachService:
         try:
             async with self.store.unit_of_work() as uow:
                 row = await uow.learners.find(sender, lock=False)
-        except (DBAPIError, OSError):
+        except (DBAPIError, *UNREACHABLE):
             return guess
         return row.language if row is not None and row.language else guess
 
@@ -104,7 +109,7 @@ class CoachService:
         try:
             async with self.store.unit_of_work() as uow:
                 yield uow
-        except (DBAPIError, OSError) as error:
+        except (DBAPIError, *UNREACHABLE) as error:
             raise Unavailable from error
 
     async def messages_after(self, channel: str, chat_id: str, after: int) -> list[OutboundMessage]:

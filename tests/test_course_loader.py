@@ -320,8 +320,26 @@ PRACTICE = """\
         pytest.param(
             PRACTICE + "  expect: text\n  pattern: '(oops'\n",
             11,
-            '"pattern" is not a valid regular expression: missing ), unterminated subpattern',
+            '"pattern" is not a pattern the coach can run: RE2 cannot use it: missing ): (oops',
             id="regex that does not compile",
+        ),
+        pytest.param(
+            PRACTICE + "  expect: text\n  pattern: '(a+)\\1'\n",
+            11,
+            "RE2 cannot use it: invalid escape sequence: \\1",
+            id="backreference, which only a backtracking engine can run",
+        ),
+        pytest.param(
+            PRACTICE + "  expect: text\n  pattern: '(?=ok)'\n",
+            11,
+            "RE2 cannot use it: invalid perl operator: (?=",
+            id="lookahead",
+        ),
+        pytest.param(
+            PRACTICE + "  expect: text\n  pattern: '\\bok'\n",
+            11,
+            "\\b only knows English letters",
+            id="word boundary that misses other scripts",
         ),
         pytest.param(
             PRACTICE + "  expect: reply\n",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.core import payloads
 from bot.core.effects import Choice, Effect, HandoffAction, Record, Reply
 from bot.core.lesson import Outcome
+from bot.core.numbers import payload_number
 from bot.core.rules import HandoffRules, Place, Rules
 from bot.core.state import HelpRequest, LearnerState, RequestStatus
 from bot.core.text import N_, LocalDateTime, Msg, Verbatim
@@ -31,6 +32,7 @@ BY_CHAT = "chat"
 HELP_WORDS = N_("help, person, human, volunteer")
 SLOTS_SHOWN = 3
 MAX_TOPIC_TEXT = 300
+STARS = range(1, 6)
 
 CANCEL = Choice(N_("Cancel my request"), payloads.handoff("cancel"))
 
@@ -128,9 +130,10 @@ def _intake(
         return replace(state, request=draft), [_ask_when(places[argument], now)]
     if verb == "when" and request.step == "when" and request.place in places:
         slots = next_slots(places[request.place], now)
-        if argument != "any" and not (argument.isdigit() and int(argument) < len(slots)):
+        index = payload_number(argument)
+        if argument != "any" and (index is None or index >= len(slots)):
             return None
-        slot = None if argument == "any" else slots[int(argument)]
+        slot = None if index is None else slots[index]
         draft = replace(request, slot=slot, step="consent")
         return replace(state, request=draft), [_ask_consent(state)]
     if verb == "name" and request.step == "consent" and argument in ("yes", "no"):
@@ -171,12 +174,13 @@ def _cancel(state: LearnerState, request: HelpRequest) -> Outcome:
 
 
 def _rating(state: LearnerState, request: HelpRequest, verb: str, argument: str) -> Outcome | None:
-    if verb == "rate" and request.status is RequestStatus.RATING and argument in "12345":
+    stars = payload_number(argument)
+    if verb == "rate" and request.status is RequestStatus.RATING and stars in STARS:
         draft = replace(request, status=RequestStatus.COMMENT)
         skip = Choice(N_("No comment"), payloads.handoff("skip"))
         said = N_("Thank you! Would you like to add a comment? Write it, or tap the button.")
         return replace(state, request=draft), [
-            HandoffAction("rate", rating=int(argument)),
+            HandoffAction("rate", rating=stars),
             Reply((said,), (skip,)),
         ]
     if verb == "skip" and request.status is RequestStatus.COMMENT:
@@ -194,7 +198,7 @@ def comment_written(state: LearnerState, text: str) -> Outcome:
 
 def rating_question() -> Reply:
     """What the learner is asked when the volunteer closed the request."""
-    stars = tuple(Choice(Verbatim("⭐" * n), payloads.handoff("rate", str(n))) for n in range(1, 6))
+    stars = tuple(Choice(Verbatim("⭐" * n), payloads.handoff("rate", str(n))) for n in STARS)
     return Reply(
         (N_("How was the help you got? Tap from 1 star (bad) to 5 stars (very good)."),), stars
     )

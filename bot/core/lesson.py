@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from bot.core.progress import lessons_done, progress_bar, record_active_day
 from bot.core.review import schedule_wrong
 from bot.core.state import LearnerState, LessonProgress, LessonStatus
 from bot.core.text import N_, CourseText, DataSize, Msg, Text, Verbatim, course_text
+from bot.course.answer_patterns import matches
 from bot.course.model import (
     Course,
     Lesson,
@@ -231,7 +231,7 @@ def practice_accepts(step: PracticeStep, tag: str, event: Inbound) -> bool:
         return event.forwarded
     if step.expect is PracticeKind.TEXT:
         text = event.text or ""
-        return event.kind is InboundKind.TEXT and bool(re.search(step.pattern or ".", text, re.I))
+        return event.kind is InboundKind.TEXT and matches(step.pattern or ".", text)
     return event.kind is PRACTICE_INBOUND[step.expect]
 
 

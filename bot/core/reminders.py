@@ -24,6 +24,7 @@ from bot.core.nudges import (
     resume,
     snooze,
 )
+from bot.core.numbers import payload_number, typed_number
 from bot.core.progress import current_streak
 from bot.core.review import due_items, review_answered
 from bot.core.rules import Rules
@@ -47,19 +48,23 @@ def timezone_choice(rules: Rules, now: datetime) -> Reply:
 
 
 def set_timezone(state: LearnerState, index: str, rules: Rules) -> LearnerState | None:
-    if not index.isdigit() or int(index) >= len(rules.timezones):
+    chosen = payload_number(index)
+    if chosen is None or chosen >= len(rules.timezones):
         return None
-    return replace(state, timezone=rules.timezones[int(index)])
+    return replace(state, timezone=rules.timezones[chosen])
 
 
 def pause_command(state: LearnerState, argument: str | None, now: datetime) -> Outcome:
     """``/pause`` or ``/pause N``: no reminders for N days (7 when no number is given)."""
-    raw = (argument or "").strip() or str(PAUSE_DAYS)
+    raw = (argument or "").strip()
+    days = typed_number(raw) if raw else PAUSE_DAYS
+    if days is None:
+        return state, [Reply((PAUSE_USAGE,))]
     try:
-        paused = pause(state.nudge, now, int(raw))
+        paused = pause(state.nudge, now, days)
     except ValueError:
         return state, [Reply((PAUSE_USAGE,))]
-    return _paused(replace(state, nudge=paused), int(raw))
+    return _paused(replace(state, nudge=paused), days)
 
 
 def _paused(state: LearnerState, days: int) -> Outcome:
@@ -95,9 +100,10 @@ def review_answer(
     if lesson is None or key not in {item.key for item in state.reviews}:
         return None
     step = lesson.step(args[1])
-    if not isinstance(step, QuizStep) or not args[2].isdigit() or int(args[2]) >= len(step.options):
+    option = payload_number(args[2])
+    if not isinstance(step, QuizStep) or option is None or option >= len(step.options):
         return None
-    correct = int(args[2]) == step.answer
+    correct = option == step.answer
     state = replace(state, reviews=review_answered(state.reviews, key, correct, now))
     name, source = ("right", step.right) if correct else ("wrong", step.wrong)
     feedback = course_text(lesson.id, step.id, name, source)

@@ -29,6 +29,7 @@ from bot.core.lesson import (
 )
 from bot.core.menus import language_choice, main_menu, module_menu, progress_report
 from bot.core.nudges import after_learner_activity
+from bot.core.numbers import payload_number, typed_number
 from bot.core.reminders import (
     nudge_button,
     pause_command,
@@ -205,10 +206,9 @@ def _step_action(turn: Turn, at: Position, action: str, args: tuple[str, ...]) -
         record = Record("practice_skipped", {"lesson": at.lesson.id, "step": at.step.id})
         state, effects = advance(turn.state, at, turn.course, turn.now, turn.today)
         return state, [record, *effects]
-    if action == "ans" and isinstance(at.step, QuizStep) and args[2].isdigit():
-        option = int(args[2])
-        if option < len(at.step.options):
-            return answer_quiz(turn.state, at, option, turn.course, turn.now, turn.today)
+    option = payload_number(args[2]) if action == "ans" else None
+    if isinstance(at.step, QuizStep) and option is not None and option < len(at.step.options):
+        return answer_quiz(turn.state, at, option, turn.course, turn.now, turn.today)
     return _not_understood(turn, N_("This button is from an earlier message."), "stale")
 
 
@@ -256,14 +256,14 @@ def _text(turn: Turn) -> Outcome:
         return _not_understood(turn, N_("Your message was empty."), "empty")
     if len(text) > MAX_TEXT:
         return _not_understood(turn, N_("Your message is too long for me."), "too_long")
-    request = state.request
+    request, number = state.request, typed_number(text)
     if request is not None and request.step == "other":
         return topic_written(state, text, turn.rules)
     if request is not None and request.status is RequestStatus.COMMENT:
         return comment_written(state, text)
     if is_help_word(text, state.language, turn.rules):
         return ask_for_person(state, turn.rules)
-    if request is not None and request.status is RequestStatus.CLAIMED and not text.isdigit():
+    if request is not None and request.status is RequestStatus.CLAIMED and number is None:
         return state, [HandoffAction("relay", text=text, message_id=turn.event.message_id)]
     if (
         at is not None
@@ -271,11 +271,11 @@ def _text(turn: Turn) -> Outcome:
         and practice_accepts(at.step, f"{at.lesson.id}/{at.step.id}", turn.event)
     ):
         return try_practice(state, at, turn.event, turn.course, turn.now, turn.today)
-    if text.isdigit() and 1 <= int(text) <= len(state.choices):
-        return _button(turn, state.choices[int(text) - 1])
+    if number is not None and 1 <= number <= len(state.choices):
+        return _button(turn, state.choices[number - 1])
     if state.language is None:
         return state, [language_choice(turn.languages)]
-    if text.isdigit() and state.choices:
+    if number is not None and state.choices:
         wrong_number = N_("Please type a number from 1 to {last}.", last=len(state.choices))
         return _not_understood(turn, wrong_number, "number_out_of_range")
     if at is not None and isinstance(at.step, PracticeStep):

@@ -6,6 +6,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from bot.core.chat_text import chat_length
+from bot.course.answer_patterns import PatternError, compile_pattern
 from bot.course.model import (
     CheckpointStep,
     Course,
@@ -20,6 +21,7 @@ from bot.course.model import (
     Step,
 )
 from bot.course.problems import CourseError, Problem
+from bot.course.timing import timing_problems
 from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
 __all__ = ["CourseError", "Problem", "check_course", "load_course"]
@@ -196,7 +198,9 @@ class _LessonReader:
         title, minutes = fields.text("title"), fields.integer("minutes", 1, 10)
         competence, notes = _competence(fields), fields.optional_text("notes")
         steps = self.read_steps(fields)
-        return Lesson(self.lesson_id, self.module_id, title, minutes, steps, competence, notes)
+        lesson = Lesson(self.lesson_id, self.module_id, title, minutes, steps, competence, notes)
+        self.course.problems += timing_problems(lesson, data, self.file)
+        return lesson
 
     def read_steps(self, lesson: Fields) -> tuple[Step, ...]:
         steps: list[Step] = []
@@ -317,7 +321,7 @@ def _practice(fields: Fields, step_id: str) -> PracticeStep:
     if known and "target" in fields and expect not in NEEDS_TARGET:
         fields.problem("target", '"target" is only used when "expect" is reply or forward')
     try:
-        re.compile(pattern or "")
-    except re.error as error:
-        fields.problem("pattern", f'"pattern" is not a valid regular expression: {error}')
+        compile_pattern(pattern or "")
+    except PatternError as error:
+        fields.problem("pattern", f'"pattern" is not a pattern the coach can run: {error}')
     return PracticeStep(step_id, prompt, expect, hint, success, pattern, target)

@@ -12,20 +12,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DEFAULT_TIMEOUT = 5.0  # seconds; a learner waiting longer would rather be told to retry
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine; on SQLite every transaction takes the write lock at once (BEGIN IMMEDIATE).
+def create_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
+    """An engine whose every wait is bounded by about ``timeout`` seconds.
 
-    That makes transactions on one SQLite file run one after the other, so two events for
-    one learner cannot both read the same step; PostgreSQL locks the learner's row instead.
+    Connecting, taking a connection from the pool, waiting for a lock and running a
+    statement each give up after ``timeout``: a stalled database makes a request fail
+    quickly (and the caller answer "try again"), never hang. On SQLite every transaction
+    takes the write lock at once (BEGIN IMMEDIATE), so transactions on one file run one
+    after the other and two events for one learner cannot both read the same step;
+    PostgreSQL locks the learner's row instead.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return _postgres_engine(url, timeout)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": timeout})
+    busy_ms = int(timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +39,7 @@ def create_engine(url: str) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -41,6 +47,29 @@ def create_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _postgres_engine(url: str, timeout: float) -> AsyncEngine:
+    """asyncpg bounds connecting and each statement on the client (a frozen network);
+    the server bounds statements and lock waits (a table locked by someone else)."""
+    millis = str(int(timeout * 1000))
+    connect_args = {
+        "timeout": timeout,
+        "command_timeout": timeout,
+        "server_settings": {
+            "statement_timeout": millis,
+            "lock_timeout": millis,
+            "idle_in_transaction_session_timeout": str(int(timeout * 6000)),
+        },
+    }
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=timeout,
+        connect_args=connect_args,
+    )
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -15,6 +15,7 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.core.numbers import ID_DIGITS, payload_number
 from bot.core.text import N_, Msg, Verbatim
 from bot.handoffs import OUTCOMES, HandoffDesk, volunteer_payload
 from bot.i18n import Catalogs
@@ -147,10 +148,11 @@ def volunteer_router(
         verb, _, rest = (query.data or "")[4:].partition("/")
         args = rest.split("/") if rest else []
         user = str(query.from_user.id)
-        if verb == "claim" and len(args) == 1 and args[0].isdigit():
-            result = await desk.claim(user, int(args[0]))
-        elif verb == "done" and len(args) == 2 and args[0].isdigit():
-            result = await desk.close(user, int(args[0]), args[1])
+        request_id = payload_number(args[0], ID_DIGITS) if args else None
+        if verb == "claim" and len(args) == 1 and request_id is not None:
+            result = await desk.claim(user, request_id)
+        elif verb == "done" and len(args) == 2 and request_id is not None:
+            result = await desk.close(user, request_id, args[1])
         elif verb in ("available", "language", "place"):
             changed = await volunteers.change(user, verb, args[0] if args else "")
             if changed is None:
@@ -182,9 +184,9 @@ def volunteer_router(
 
 def _number_and_text(args: str) -> tuple[int | None, str]:
     first, _, rest = args.strip().partition(" ")
-    number = first.lstrip("#")
-    if number.isdigit():
-        return int(number), rest.strip()
+    number = payload_number(first.lstrip("#"), ID_DIGITS)
+    if number is not None:
+        return number, rest.strip()
     return None, args.strip()
 
 

@@ -1,0 +1,89 @@
+"""The worst answer a learner can type costs the coach almost nothing, so nobody else waits.
+
+The coach serves every learner from one event loop: whatever one answer costs on it, every
+other learner waits for. The cost is measured as CPU time of this thread (what the loop
+could not give anyone else), not as wall-clock time, so a busy machine does not change it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.rules import Rules
+from bot.course.holder import CourseHolder
+from bot.i18n import Catalogs
+from bot.rendering import ChannelInfo
+from bot.service import CoachService
+from bot.store.unit_of_work import Store
+from tests.builders import NOW, button, command, sender, text
+from tests.conftest import ROOT
+
+CHANNEL = ChannelInfo("test", pull=True)
+LOOP_BUDGET = 0.2  # seconds of this thread's CPU that one answer may take, at most
+COURSE = """id: email
+title: E-mail
+source_language: en
+modules:
+  - id: email
+    title: E-mail
+    lessons: [email-create-address]
+"""
+LESSON = r"""id: email-create-address
+title: Your own e-mail address
+minutes: 1
+steps:
+  - id: invent-address
+    kind: practice
+    expect: text
+    pattern: '\S+@\S+\.\S+'
+    prompt: Invent an e-mail address for Sara Martin and type it.
+    hint: Write an address with @ and a dot, like sara.martin@gmail.com
+    success: Good choice!
+"""
+
+
+@pytest.fixture
+def service(engine: AsyncEngine, tmp_path: Path) -> CoachService:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "course.yaml").write_text(COURSE)
+    (tmp_path / "email" / "email-create-address.yaml").write_text(LESSON)
+    catalogs = Catalogs(ROOT / "locales", ["en"], "en")
+    return CoachService(
+        Store(engine),
+        CourseHolder.load(tmp_path),
+        catalogs,
+        Rules(catalogs.names()),
+        default_language="en",
+        clock=lambda: NOW,
+    )
+
+
+async def at_the_practice(service: CoachService, who: str) -> None:
+    for event in (
+        command("start", sender(who)),
+        button("lang:en", sender(who)),
+        button("les:email-create-address", sender(who)),
+    ):
+        await service.handle(event, CHANNEL)
+
+
+@pytest.mark.parametrize("answer", ["@" * 4096, "a@" * 2048, "a." * 2048])
+async def test_the_worst_address_is_answered_with_the_hint_at_almost_no_cost(
+    service: CoachService, answer: str
+) -> None:
+    await at_the_practice(service, "u1")
+    spent = time.thread_time()
+    replies = await service.handle(text(answer, sender("u1")), CHANNEL)
+    spent = time.thread_time() - spent
+    assert replies[0].text == "Write an address with @ and a dot, like sara.martin@gmail.com"
+    assert spent < LOOP_BUDGET, f"one answer held the event loop for {spent:.2f} s of CPU"
+
+
+async def test_a_real_address_still_passes(service: CoachService) -> None:
+    await at_the_practice(service, "u2")
+    replies = await service.handle(text("sara.martin@gmail.com", sender("u2")), CHANNEL)
+    assert replies[0].text == "Good choice!"
