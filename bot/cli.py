@@ -76,6 +76,8 @@ def curriculum_status(
         "DigComp 2.2 competences: "
         + ", ".join(f"{code} ({count})" for code, count in report["competences"].items())
     )
+    minutes = report["estimated_minutes"].values()
+    typer.echo(f"Estimated minutes per lesson: {min(minutes, default=0)}-{max(minutes, default=0)}")
     typer.echo(
         f"{'language':<10}{'domain':<12}{'translated':>11}{'fuzzy':>8}{'missing':>9}{'unreviewed':>12}"
     )

@@ -14,6 +14,7 @@ from babel.messages.pofile import PoFileError, read_po
 import bot
 from bot.course.extract import extract_curriculum
 from bot.course.model import Course, PracticeStep
+from bot.course.timing import estimate
 from bot.translations.entries import message_problems, sources_of, translations_of
 
 Key = tuple[str | None, str]
@@ -96,6 +97,7 @@ def course_figures(course: Course) -> dict[str, Any]:
         "lessons": len(course.lessons),
         "practice_tasks": sum(isinstance(s, PracticeStep) for item in lessons for s in item.steps),
         "competences": dict(sorted(competences.items())),
+        "estimated_minutes": {item.id: estimate(item).minutes for item in lessons},
     }
 
 
