@@ -59,7 +59,7 @@ def build(settings: Settings) -> Coach:
     """Build every part; a broken course raises CourseError before anything starts."""
     courses = CourseHolder.load(settings.curriculum_path)
     catalogs = Catalogs(settings.locales_path, settings.languages, settings.fallback_language)
-    store = Store(create_engine(settings.database_url))
+    store = Store(create_engine(settings.database_url, settings.database_timeout_seconds))
     rules = settings.rules(catalogs.names(), help_words(catalogs))
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
             "Asia/Kabul",
         ]
     )
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     nudge_delays_days: list[int] = Field(default_factory=lambda: [1, 3, 7])
     nudge_window_start: time = time(10, 0)
     nudge_window_end: time = time(19, 0)
