@@ -8,7 +8,6 @@ could not give anyone else), not as wall-clock time, so a busy machine does not 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,37 +23,15 @@ from tests.conftest import ROOT
 
 CHANNEL = ChannelInfo("test", pull=True)
 LOOP_BUDGET = 0.2  # seconds of this thread's CPU that one answer may take, at most
-COURSE = """id: email
-title: E-mail
-source_language: en
-modules:
-  - id: email
-    title: E-mail
-    lessons: [email-create-address]
-"""
-LESSON = r"""id: email-create-address
-title: Your own e-mail address
-minutes: 1
-steps:
-  - id: invent-address
-    kind: practice
-    expect: text
-    pattern: '\S+@\S+\.\S+'
-    prompt: Invent an e-mail address for Sara Martin and type it.
-    hint: Write an address with @ and a dot, like sara.martin@gmail.com
-    success: Good choice!
-"""
+EMAIL_COURSE = ROOT / "tests" / "fixtures" / "courses" / "email-practice"
 
 
 @pytest.fixture
-def service(engine: AsyncEngine, tmp_path: Path) -> CoachService:
-    (tmp_path / "email").mkdir()
-    (tmp_path / "course.yaml").write_text(COURSE)
-    (tmp_path / "email" / "email-create-address.yaml").write_text(LESSON)
+def service(engine: AsyncEngine) -> CoachService:
     catalogs = Catalogs(ROOT / "locales", ["en"], "en")
     return CoachService(
         Store(engine),
-        CourseHolder.load(tmp_path),
+        CourseHolder.load(EMAIL_COURSE),
         catalogs,
         Rules(catalogs.names()),
         default_language="en",
