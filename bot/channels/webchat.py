@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_
@@ -60,6 +61,17 @@ def text_event(sender: Sender, key: str, text: str, at: Any) -> Inbound:
             sender, InboundKind.COMMAND, at, key, text=text, command=name, argument=argument
         )
     return Inbound(sender, InboundKind.TEXT, at, key, text=text)
+
+
+def check_action(body: dict[str, Any]) -> None:
+    """Each known field of a JSON action is absent, null or of its type; else it is refused."""
+    for name in ("text", "button", "key"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise Refused(UNREADABLE)
+    if body.get("key") is not None and not CLIENT_KEY.match(body["key"]):
+        raise Refused(UNREADABLE)
+    if body.get("reply_to") is not None and small_int(body["reply_to"]) is None:
+        raise Refused(UNREADABLE)
 
 
 class WebChat:
@@ -159,28 +171,28 @@ class WebChat:
         if request.content_type == "application/x-www-form-urlencoded":
             return self._form_event(sender, parse_form(raw, encoding), b"", 0, has_file=False)
         body = parse_json(raw, encoding)
-        if optional and (body is None or not {"text", "button"} & body.keys()):
+        if optional and (body is None or (body.get("text") is None and body.get("button") is None)):
+            check_action(body or {})
             return None
         if body is None:
             raise Refused(UNREADABLE)
         return await self._json_event(sender, body)
 
     async def _json_event(self, sender: Sender, body: dict[str, Any]) -> Inbound:
+        check_action(body)
         key = self._key(sender, body.get("key"))
         now = self.service.clock()
-        if isinstance(body.get("button"), str):
+        if body.get("button") is not None:
             return Inbound(sender, InboundKind.BUTTON, now, key, payload=clean(body["button"]))
-        text = body.get("text")
-        if not isinstance(text, str):
+        if body.get("text") is None:
             raise Refused(UNREADABLE)
-        text = clean(text)
+        text = clean(body["text"])
         if body.get("forward_of") is not None:
             return Inbound(sender, InboundKind.TEXT, now, key, text=text, forwarded=True)
         event = text_event(sender, key, text, now)
-        reply_to = small_int(body.get("reply_to"))
-        if reply_to is None:
+        if body.get("reply_to") is None:
             return event
-        tag = await self.service.tag_of(CHANNEL.name, sender.chat_id, reply_to)
+        tag = await self.service.tag_of(CHANNEL.name, sender.chat_id, body["reply_to"])
         return Inbound(
             sender,
             event.kind,
@@ -215,7 +227,7 @@ class WebChat:
                     fields[part.name] = await read_field(part, self.idle)
             else:
                 raise Refused(UNREADABLE)
-        except (ValueError, AssertionError, LookupError, RuntimeError) as error:
+        except (ValueError, AssertionError, LookupError, HttpProcessingError) as error:
             # A broken multipart body: a wrong boundary, bad headers, an unknown encoding.
             raise Refused(UNREADABLE) from error
         return self._form_event(sender, fields, head, size, has_file)

@@ -17,7 +17,7 @@ from bot.i18n import Catalogs
 from bot.service import CoachService
 from bot.store.unit_of_work import Store
 from bot.web.client_limits import ClientLimits
-from bot.web.errors import NOT_FOUND, Sentences, error_middleware
+from bot.web.errors import NOT_FOUND, Sentences, error_middleware, quiet_bad_requests
 from bot.web.headers import add_security_headers
 from bot.web.keys import ConversationKeys, load_secret_key
 from bot.web.openapi import OPENAPI
@@ -62,6 +62,7 @@ def make_app(
 ) -> web.Application:
     """Assemble the routes; channels add theirs to the returned app."""
     sentences = Sentences(webchat.catalogs, webchat.service.default_language)
+    quiet_bad_requests()
     app = web.Application(
         client_max_size=webchat.max_upload_bytes + 2**20,
         middlewares=[error_middleware(sentences)],

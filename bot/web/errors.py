@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -96,6 +97,25 @@ def error_middleware(sentences: Sentences) -> Middleware:
             return sentences.respond(request, SORRY, 500)
 
     return guard
+
+
+class QuietBadRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse with a traceback quoting the request line, which
+    may hold a credential; one line naming the kind of error is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "unreadable HTTP request refused: %s", (type(error).__name__,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_bad_requests() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, QuietBadRequests) for f in server_log.filters):
+        server_log.addFilter(QuietBadRequests())
 
 
 def _api(request: web.BaseRequest) -> bool:

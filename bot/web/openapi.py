@@ -40,17 +40,37 @@ _MESSAGE = {
 _MESSAGES = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
 _ACTION = {
     "type": "object",
-    "description": "Text the learner typed (``/word`` is a command), or a button they tapped.",
+    "description": (
+        "Text the learner typed (``/word`` is a command), or a button they tapped. "
+        "A null field is the same as an absent one."
+    ),
     "properties": {
-        "text": {"type": "string"},
-        "button": {"type": "string", "description": "The payload of a button."},
+        "text": {"type": ["string", "null"]},
+        "button": {"type": ["string", "null"], "description": "The payload of a button."},
         "key": {
-            "type": "string",
-            "description": "Idempotency key (1-100 of A-Z a-z 0-9 _ -): a retry is answered once.",
+            "type": ["string", "null"],
+            "pattern": "^[A-Za-z0-9_-]{1,100}$",
+            "description": "Idempotency key: a retried request with the same key is answered once.",
         },
-        "reply_to": {"type": "integer", "description": "The id of the message answered."},
-        "forward_of": {"description": "Present when the text is forwarded."},
+        "reply_to": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 2**63 - 1,
+            "description": "The id of the message answered.",
+        },
+        "forward_of": {"description": "Present (not null) when the text is forwarded."},
     },
+}
+_SAYING = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Action"},
+        {
+            "anyOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                {"required": ["button"], "properties": {"button": {"type": "string"}}},
+            ]
+        },
+    ]
 }
 _SENDING = {
     "type": "object",
@@ -156,7 +176,7 @@ OPENAPI: dict[str, Any] = {
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Action"}},
+                        "application/json": {"schema": _SAYING},
                         "multipart/form-data": {"schema": _SENDING},
                         "application/x-www-form-urlencoded": {"schema": _SENDING},
                     },
