@@ -126,6 +126,20 @@ async def test_a_sign_in_form_posted_from_another_site_is_refused(tmp_path: Path
             allow_redirects=False,
         )
         assert forged.status == 403 and "Set-Cookie" not in forged.headers
+        cross_site = await client.post(
+            "/trainer/sign-in",
+            data={"token": "s3cret"},
+            headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+            allow_redirects=False,
+        )
+        assert cross_site.status == 403 and "Set-Cookie" not in cross_site.headers
+        own_page = await client.post(
+            "/trainer/sign-in",
+            data={"token": "s3cret"},
+            headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+            allow_redirects=False,
+        )
+        assert own_page.status == 303
     await coach.store.close()
 
 

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 SESSION_HOURS = 12
 HEAD = """<!doctype html><html lang="en"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Coach — trainer</title><link rel="stylesheet" href="/static/trainer.css">"""
+<title>Coach — trainer</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/trainer.css">"""
 SIGN_IN = """{head}<h1>Trainer sign-in</h1>{note}
 <form method="post" action="/trainer/sign-in"><label>Trainer token
 <input name="token" type="password" autocomplete="current-password" required autofocus></label>
@@ -145,8 +146,13 @@ class TrainerPreview:
 
 def _same_origin(request: web.Request) -> None:
     """A form posted from another site is refused (the cookie is SameSite=Strict as well)."""
-    origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
+    # Browsers send Sec-Fetch-Site, which no page can forge; under Referrer-Policy no-referrer
+    # their Origin is "null", so an Origin is only compared when there is one.
+    site = request.headers.get("Sec-Fetch-Site", "same-origin")
+    origin = request.headers.get("Origin", "null")
+    if site not in ("same-origin", "none") or (
+        origin != "null" and urlsplit(origin).netloc != request.host
+    ):
         raise web.HTTPForbidden(text="This form must be sent from the coach's own page.")
 
 
