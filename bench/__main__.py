@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import nudge_sweep, service_intake, telegram_delivery, telegram_intake
+from bench import nudge_sweep, service_intake, telegram_delivery, telegram_intake, web_fuzz
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     asyncio.run(telegram_delivery.run())
     asyncio.run(telegram_intake.run())
     asyncio.run(nudge_sweep.run())
+    asyncio.run(web_fuzz.run())
 
 
 main()
