@@ -153,7 +153,7 @@ async def serving(database_url: str, folder: Path) -> AsyncIterator[int]:
         web_rate_limit="10000000/minute",
         web_start_limit="10000000/minute",
         web_body_idle_seconds=1.0,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     coach = build(settings)
     if coach.store.engine.dialect.name == "sqlite":

@@ -43,7 +43,7 @@ class WebLearner:
     def chat_id(self) -> str:
         """The chat id the coach keeps for this learner (a keyed hash of the credential)."""
         assert self.credential is not None, "the learner has not started yet"
-        found = self.client.app[CONVERSATION_KEYS].chat_id(self.credential)  # type: ignore[index]
+        found = self.client.app[CONVERSATION_KEYS].chat_id(self.credential)
         assert found is not None
         return str(found)
 
