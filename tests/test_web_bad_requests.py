@@ -145,3 +145,21 @@ async def test_a_body_shorter_than_announced_times_out_instead_of_hanging(
     status_line, _, rest = answer.partition(b"\r\n")
     assert b" 408 " in status_line
     assert "too slowly" in json.loads(rest.split(b"\r\n\r\n", 1)[1])["error"]
+
+
+async def test_a_client_that_hangs_up_half_way_leaves_no_error(
+    impatient: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    started = await (await impatient.post("/api/webchat")).json()
+    for _ in range(3):
+        _reader, writer = await asyncio.open_connection(impatient.host, impatient.port)
+        writer.write(
+            f"POST /api/webchat/{started['conversation']} HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    await asyncio.sleep(0.5)  # let the server notice; what is checked is the log, not time
+    assert (await impatient.get("/healthz")).status == 200
+    no_traceback(caplog)

@@ -84,6 +84,9 @@ def error_middleware(sentences: Sentences) -> Middleware:
             return response
         except Refused as refused:
             return sentences.refused(request, refused)
+        except ConnectionError:  # the client went away while sending: nobody to answer
+            log.info("web %s %s: the client went away", request.method, _route(request))
+            return sentences.respond(request, UNREADABLE, 400)
         except (Unavailable, SQLAlchemyError, OSError, TimeoutError) as error:
             log.warning(
                 "web %s %s: database unavailable (%s)",
