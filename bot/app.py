@@ -13,7 +13,6 @@ from datetime import timedelta
 from functools import partial
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
@@ -29,16 +28,19 @@ from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
 from bot.nudging import NudgeSweep
 from bot.service import CoachService, utc_now
+from bot.stopping import cancel, finish
 from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
 from bot.volunteers import Volunteers
 from bot.web.app import make_web
-from scheduler.clock import IntervalJob, make_scheduler
+from scheduler.clock import Clock, IntervalJob
 from scheduler.jobs import sweep_outbox
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 10.0  # how long each part may take to finish its work when stopping
 
 
 @dataclass
@@ -149,38 +151,54 @@ async def watch_course(courses: CourseHolder, every: float) -> None:
 
 @contextlib.asynccontextmanager
 async def running(coach: Coach) -> AsyncIterator[str]:
-    """Serve every channel, send, and keep the clock until the block ends; yields the web URL."""
-    runner = web.AppRunner(coach.web, access_log=None)
+    """Serve every channel, send, and keep the clock until the block ends; yields the web URL.
+
+    Parts stop in the reverse order they started, each within a bounded time: first what
+    receives (Telegram, the web server), then the clock's jobs, then the sender, and the
+    database last, so nothing is cancelled halfway through a transaction by a closing store.
+    """
+    async with contextlib.AsyncExitStack() as parts:
+        parts.push_async_callback(coach.store.close)
+        if coach.telegram is not None:
+            parts.push_async_callback(coach.telegram.close)  # after the sender's last message
+        watcher = asyncio.create_task(
+            watch_course(coach.courses, coach.settings.course_poll_seconds)
+        )
+        parts.push_async_callback(cancel, [watcher], "course watcher")
+        if coach.sender is not None:
+            parts.push_async_callback(
+                stop_sender, coach.sender, asyncio.create_task(coach.sender.run())
+            )
+        if coach.jobs:
+            clock = Clock(coach.jobs)
+            clock.start()
+            parts.push_async_callback(clock.stop, STOP_GRACE_SECONDS)
+        url = await serve_web(coach, parts)
+        if coach.telegram is not None:
+            await coach.telegram.start()
+            parts.push_async_callback(coach.telegram.stop_receiving)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, reload_course, coach.courses)
+            parts.callback(loop.remove_signal_handler, signal.SIGHUP)
+        yield url
+
+
+async def serve_web(coach: Coach, parts: contextlib.AsyncExitStack) -> str:
+    """Start the web server (stopped by ``parts``); its URL, with the port really bound."""
+    runner = web.AppRunner(coach.web, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
     await runner.setup()
+    parts.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, coach.settings.web_host, coach.settings.web_port)
     await site.start()
-    tasks = [asyncio.create_task(watch_course(coach.courses, coach.settings.course_poll_seconds))]
-    if coach.sender is not None:
-        tasks.append(asyncio.create_task(coach.sender.run()))
-    scheduler: AsyncIOScheduler | None = make_scheduler(coach.jobs) if coach.jobs else None
-    if scheduler is not None:
-        scheduler.start()
-    if coach.telegram is not None:
-        await coach.telegram.start()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_course, coach.courses)
-    try:
-        yield f"http://{coach.settings.web_host}:{coach.settings.web_port}"
-    finally:
-        if coach.telegram is not None:
-            await coach.telegram.stop_receiving()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if coach.sender is not None:
-            coach.sender.stop()
-        await asyncio.gather(*tasks[1:], return_exceptions=True)
-        tasks[0].cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await tasks[0]
-        if coach.telegram is not None:
-            await coach.telegram.close()
-        await runner.cleanup()
-        await coach.store.close()
+    port = runner.addresses[0][1] if runner.addresses else coach.settings.web_port
+    return f"http://{coach.settings.web_host}:{port}"
+
+
+async def stop_sender(sender: OutboxSender, task: asyncio.Task[None]) -> None:
+    """Let the sender finish what it is sending; what waits for a rate limit stays queued."""
+    sender.stop()
+    await finish([task], "outbox sender", STOP_GRACE_SECONDS)
 
 
 async def serve(coach: Coach) -> None:

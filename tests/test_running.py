@@ -1,4 +1,4 @@
-"""The running coach: the scheduler really runs its sweeps."""
+"""The running coach: the scheduler really runs its sweeps, and the coach stops cleanly."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime
 
 import pytest
+from aiohttp import ClientSession
+from sqlalchemy import text
 
 from bot.app import build, running
 from bot.nudging import NudgeSweep
@@ -29,3 +31,41 @@ async def test_the_scheduler_runs_the_nudge_sweep(
                 break
             await asyncio.sleep(0.02)
     assert len(swept) >= 2
+
+
+async def test_a_sweep_under_way_when_the_coach_stops_finishes_before_the_database_closes(
+    database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled halfway through a transaction, a sweep left a connection closing after the
+    store had closed, and on SQLite the test's event loop then waited for it for ever."""
+    coach = build(settings_for(database_url, web_port=0))
+    started, go_on = asyncio.Event(), asyncio.Event()
+    outcome: list[str] = []
+
+    async def slow_sweep(self: NudgeSweep, now: datetime) -> int:
+        started.set()
+        try:
+            await go_on.wait()  # the query is slow: the coach stops meanwhile
+            async with coach.store.unit_of_work() as uow:
+                await uow.session.execute(text("SELECT 1"))
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+        outcome.append("finished")
+        return 0
+
+    monkeypatch.setattr(NudgeSweep, "sweep", slow_sweep)
+    async with running(coach):
+        await asyncio.wait_for(started.wait(), 10)
+        go_on.set()
+    assert outcome == ["finished"]
+
+
+async def test_the_coach_says_the_port_it_really_listens_on(
+    database_url: str, engine: object
+) -> None:
+    coach = build(settings_for(database_url, web_port=0))
+    async with running(coach) as url:
+        assert not url.endswith(":0")
+        async with ClientSession() as http, http.get(f"{url}/healthz") as answer:
+            assert answer.status == 200

@@ -39,14 +39,19 @@ class RateLimiter:
     _total: deque[float] = field(default_factory=deque)
     _paused: dict[str, float] = field(default_factory=dict)
 
-    async def acquire(self, chat: str, group: bool) -> None:
-        """Wait until one more message to ``chat`` fits every limit, then count it."""
+    async def acquire(
+        self, chat: str, group: bool, give_up: Callable[[], bool] = lambda: False
+    ) -> bool:
+        """Wait until one more message to ``chat`` fits every limit, then count it; False,
+        without counting it, when ``give_up()`` turns true before it fits."""
         while True:
             now = self.clock()
             wait = self.wait_time(chat, group, now)
             if wait <= 0:
                 self._take(chat, group, now)
-                return
+                return True
+            if give_up():
+                return False
             await self.sleep(wait)
 
     def pause(self, chat: str, seconds: float) -> None:

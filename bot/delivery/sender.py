@@ -75,7 +75,8 @@ class OutboxSender:
         self._wake.set()
 
     def stop(self) -> None:
-        """Finish the messages in hand, then return from ``run``."""
+        """Finish the messages being sent, put back those still waiting for a rate limit,
+        then return from ``run``."""
         self._stopping = True
         self._wake.set()
 
@@ -88,9 +89,15 @@ class OutboxSender:
                 log.exception("outbox drain failed; retrying")
                 claimed = 0
             if claimed == 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
-                self._wake.clear()
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Wait for a wake-up or ``idle_seconds``. Not ``asyncio.wait_for``: on Python 3.11
+        it returns normally when cancelled just as the event is set, so the loop went on."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.idle_seconds):
+                await self._wake.wait()
+        self._wake.clear()
 
     async def drain_once(self) -> int:
         """Claim what is due and send it, each chat in order; the number claimed."""
@@ -123,7 +130,9 @@ class OutboxSender:
             until = self.clock() + timedelta(seconds=wait)
             await self.queue.retry(message.id, until, "rate limit", attempt=False)
             return False
-        await self.limiter.acquire(chat_key, group)
+        if not await self.limiter.acquire(chat_key, group, lambda: self._stopping):
+            await self.queue.release([message.id])  # stopping: the next sender sends it
+            return False
         try:
             async with self._slots:
                 platform_id = await delivery.deliver(message)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import TelegramObject
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -17,8 +19,10 @@ from bot.channels.telegram.router import learner_router
 from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.service import CoachService
+from bot.stopping import finish
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0
 
 
 def make_bot(token: str, api_base: str) -> Bot:
@@ -45,7 +49,9 @@ class TelegramRuntime:
         for router in before:
             self.dispatcher.include_router(router)
         self.dispatcher.include_router(learner_router(service, catalogs, redelivered=self.webhook))
+        self.dispatcher.update.outer_middleware(self._track)
         self._polling: asyncio.Task[None] | None = None
+        self._handling: set[asyncio.Task[Any]] = set()
 
     def add_routes(self, app: web.Application) -> None:
         """The webhook endpoint; a call without the right secret token is refused with 401."""
@@ -80,15 +86,34 @@ class TelegramRuntime:
         )
 
     async def stop_receiving(self) -> None:
-        """Stop long polling; what was received is handled, the sender may still send."""
-        if self._polling is not None:
+        """Stop long polling and let the updates in hand be handled, each within a bounded
+        time; the sender may still send."""
+        polling, self._polling = self._polling, None
+        if polling is not None:
             try:
-                await self.dispatcher.stop_polling()
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await self.dispatcher.stop_polling()
             except RuntimeError:  # polling has not begun yet: nothing was received
-                self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
+                polling.cancel()
+            except TimeoutError:
+                log.warning("telegram polling did not stop within %.0f s", STOP_GRACE_SECONDS)
+            await finish([polling], "telegram polling", grace=1.0)
+        await finish(self._handling, "telegram updates", STOP_GRACE_SECONDS)
+
+    async def _track(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        """Outer middleware: remember the task handling each update, so a stop can wait."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._handling.add(task)
+        try:
+            return await handler(update, data)
+        finally:
+            self._handling.discard(task)
 
     async def close(self) -> None:
         await self.stop_receiving()
