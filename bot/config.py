@@ -15,6 +15,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+WEBHOOK_SECRET_MISSING = (
+    "COACH_TELEGRAM_WEBHOOK_URL is set but COACH_TELEGRAM_WEBHOOK_SECRET is not: without it "
+    "anyone who finds the webhook address can send the coach forged updates. Make a secret "
+    f"with `{MAKE_A_SECRET}` and set COACH_TELEGRAM_WEBHOOK_SECRET to it."
+)
+WEBHOOK_SECRET_INVALID = (
+    "COACH_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters, each a letter A-Z or a-z, a "
+    f"digit, _ or - (Telegram's rule). Make one with `{MAKE_A_SECRET}`."
+)
+WEBHOOK_SECRET_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+)
+
+
+def telegram_accepts(secret: str) -> bool:
+    """Whether Telegram takes this as a webhook's secret token (a function, so that no
+    traceback shows the secret among its locals)."""
+    return 1 <= len(secret) <= 256 and set(secret) <= WEBHOOK_SECRET_ALPHABET
+
+
+class UnsafeSettings(Exception):
+    """Settings that would let strangers in; the message says how to fix them. (Not a
+    ValueError, so pydantic does not wrap it and print the settings, secrets included.)"""
 
 
 class PlaceSetting(BaseModel):
@@ -120,3 +144,11 @@ class Settings(BaseSettings):
             help_words or {},
         )
         return Rules(languages, tuple(zones), policy, handoff)
+
+    def model_post_init(self, context: object, /) -> None:
+        """Webhook mode needs a secret token that Telegram accepts."""
+        secret = self.telegram_webhook_secret
+        if self.telegram_webhook_url is not None and secret is None:
+            raise UnsafeSettings(WEBHOOK_SECRET_MISSING)
+        if secret is not None and not telegram_accepts(secret.get_secret_value()):
+            raise UnsafeSettings(WEBHOOK_SECRET_INVALID)

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.channels.telegram.commands import register_commands
 from bot.channels.telegram.router import learner_router
-from bot.config import Settings
+from bot.config import WEBHOOK_SECRET_MISSING, Settings
 from bot.i18n import Catalogs
 from bot.service import CoachService
 from bot.stopping import finish
@@ -57,13 +57,18 @@ class TelegramRuntime:
         """The webhook endpoint; a call without the right secret token is refused with 401."""
         if not self.webhook:
             return
-        secret = self.settings.telegram_webhook_secret
         SimpleRequestHandler(
             dispatcher=self.dispatcher,
             bot=self.bot,
             handle_in_background=False,
-            secret_token=secret.get_secret_value() if secret else None,
+            secret_token=self._secret(),
         ).register(app, path=self.settings.telegram_webhook_path)
+
+    def _secret(self) -> str:
+        secret = self.settings.telegram_webhook_secret
+        if secret is None:  # the settings refuse this; never serve a webhook anyone can call
+            raise ValueError(WEBHOOK_SECRET_MISSING)
+        return secret.get_secret_value()
 
     async def start(self) -> None:
         me = await self.bot.me()
@@ -71,10 +76,9 @@ class TelegramRuntime:
         await register_commands(self.bot, self.catalogs)
         updates = self.dispatcher.resolve_used_update_types()
         if self.webhook:
-            secret = self.settings.telegram_webhook_secret
             await self.bot.set_webhook(
                 str(self.settings.telegram_webhook_url),
-                secret_token=secret.get_secret_value() if secret else None,
+                secret_token=self._secret(),
                 allowed_updates=updates,
             )
             return
