@@ -158,7 +158,8 @@ class FakeTelegram(TelegramPeople, TelegramRecords):
     async def _fail(self, name: str, params: JSON, failure: _Failure) -> web.Response:
         if failure.status == "timeout":
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), failure.hang)
+                async with asyncio.timeout(failure.hang):  # not wait_for: it can swallow a cancel
+                    await self._stopping.wait()
             status = 504
         else:
             status = failure.status

@@ -53,7 +53,8 @@ class Signal:
             waiter = loop.create_future()
             self._waiters.add(waiter)
             try:
-                await asyncio.wait_for(waiter, remaining)
+                async with asyncio.timeout(remaining):  # wait_for could swallow a cancel (3.11)
+                    await waiter
             except TimeoutError:
                 return condition()
             finally:
