@@ -27,7 +27,15 @@ def test_the_status_shows_the_course_and_eight_complete_languages() -> None:
     result = runner.invoke(app, ["curriculum", "status", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"modules", "lessons", "practice_tasks", "competences", "languages"}
+    assert set(report) == {
+        "modules",
+        "lessons",
+        "practice_tasks",
+        "competences",
+        "estimated_minutes",
+        "languages",
+    }
+    assert set(report["estimated_minutes"].values()) <= {1, 2, 3}
     assert report["lessons"] >= 30 and report["modules"] >= 7
     assert report["practice_tasks"] >= 20 and len(report["competences"]) >= 10
     assert list(report["languages"]) == LANGUAGES
