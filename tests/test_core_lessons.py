@@ -271,7 +271,7 @@ def test_before_a_lesson_the_learner_sees_its_download_size_and_can_skip_picture
     journey.send(command("start"))
     journey.send(button("lang:en"))
     said = journey.send(button("les:warmup-buttons"))
-    assert said[0].startswith("📘 Buttons and numbers — about 2 min. Download: ")
+    assert said[0].startswith("📘 Buttons and numbers — about 3 min. Download: ")
     assert "without pictures" in said[0]
     journey.send(text("1"))
     assert journey.replies()[-1].media is not None
