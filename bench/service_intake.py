@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo
 from bot.service import CoachService, utc_now
 from bot.store.database import create_engine, upgrade
 from bot.store.unit_of_work import Store
@@ -45,7 +45,7 @@ async def measure(url: str) -> tuple[int, float]:
     catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
     rules = Rules(catalogs.names())
     service = CoachService(Store(engine), courses, catalogs, rules, default_language="en")
-    channel = ChannelInfo("bench", pull=True)
+    channel = Capabilities("bench", Buttons.INLINE, pull=True)
     run_id = os.urandom(4).hex()
     queue: asyncio.Queue[list[Inbound]] = asyncio.Queue()
     for index in range(LEARNERS):

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'coach.db'}"
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     curriculum_path: Path = ROOT / "curriculum"
     locales_path: Path = ROOT / "locales"
     languages: list[str] = Field(
@@ -85,7 +86,6 @@ class Settings(BaseSettings):
             "Asia/Kabul",
         ]
     )
-    database_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     nudge_delays_days: list[int] = Field(default_factory=lambda: [1, 3, 7])
     nudge_window_start: time = time(10, 0)
     nudge_window_end: time = time(19, 0)

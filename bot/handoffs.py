@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Choice, HandoffAction, Reply
-from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.handoff import BY_CHAT, TOPICS, rating_question
 from bot.core.menus import lesson_title
 from bot.core.rules import Rules
 from bot.core.text import N_, DropIns, LocalDateTime, Msg, Text, Verbatim
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo, Renderer
+from bot.rendering import Renderer
 from bot.store.tables import Handoff, Learner, OutboxRow, Volunteer
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -53,7 +53,7 @@ class HandoffDesk:
     courses: CourseHolder
     catalogs: Catalogs
     rules: Rules
-    channels: Mapping[str, ChannelInfo]
+    channels: Mapping[str, Capabilities]
     clock: Callable[[], datetime]
     coordinators: tuple[str, ...] = ()
     volunteers_group: str | None = None
@@ -455,16 +455,15 @@ class HandoffDesk:
             )
         )
         for alert in list(alerts):
-            event = Inbound(
-                Sender(alert.channel, alert.chat_id, alert.chat_id),
-                InboundKind.OTHER,
-                now,
+            to = Destination(
+                alert.channel,
+                alert.chat_id,
                 f"handoff:{handoff.id}:edit:{alert.id}:{self._next_key()}",
                 pressed_message_id=alert.platform_message_id,
             )
-            channel = self.channels.get(alert.channel, ChannelInfo(alert.channel))
+            channel = self.channels.get(alert.channel, Capabilities(alert.channel))
             for row in Renderer(self.catalogs, channel).rows(
-                [Reply((said,), edit_pressed=True)], event, alert.language, None, now
+                [Reply((said,), edit_pressed=True)], to, alert.language, now
             ):
                 await uow.outbox.add(row)
 
@@ -532,9 +531,10 @@ class HandoffDesk:
         now: datetime,
         media: dict[str, str] | None = None,
     ) -> None:
-        channel = self.channels.get(channel_name, ChannelInfo(channel_name))
-        event = Inbound(Sender(channel_name, chat_id, user_id), InboundKind.OTHER, now, key)
-        for row in Renderer(self.catalogs, channel).rows([reply], event, language, learner_id, now):
+        channel = self.channels.get(channel_name, Capabilities(channel_name))
+        group = chat_id != user_id or chat_id == self.volunteers_group
+        to = Destination(channel_name, chat_id, key, learner_id, group=group)
+        for row in Renderer(self.catalogs, channel).rows([reply], to, language, now):
             if media is not None:
                 row.media = media
             await uow.outbox.add(row)

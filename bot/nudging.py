@@ -14,13 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Record, Reply
-from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.reminders import due_at, nudge_turn
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo, Renderer
+from bot.rendering import Renderer
 from bot.store.tables import Learner
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -34,7 +34,7 @@ class NudgeSweep:
         courses: CourseHolder,
         catalogs: Catalogs,
         rules: Rules,
-        channels: Mapping[str, ChannelInfo],
+        channels: Mapping[str, Capabilities],
         *,
         batch: int = 500,
         on_outbox: Callable[[], None] | None = None,
@@ -78,7 +78,7 @@ class NudgeSweep:
         return written, len(rows)
 
     async def _remind(self, uow: UnitOfWork, row: Learner, now: datetime) -> int:
-        group = row.chat_id != row.user_id
+        group = row.in_group
         before = await uow.learners.state_of(row)
         after, effects, key = nudge_turn(before, self.courses.course, now, self.rules, str(row.id))
         await uow.learners.save(
@@ -89,13 +89,12 @@ class NudgeSweep:
         for effect in effects:
             if isinstance(effect, Record):
                 await uow.record(row.id, effect.name, effect.data, now)
-        channel = self.channels.get(row.channel, ChannelInfo(row.channel))
-        sender = Sender(row.channel, row.chat_id, row.user_id, row.first_name, group=group)
-        source = Inbound(sender, InboundKind.OTHER, now, f"nudge:{row.id}:{key}")
+        channel = self.channels.get(row.channel, Capabilities(row.channel))
+        to = Destination(
+            row.channel, row.chat_id, f"nudge:{row.id}:{key}", row.id, group, row.first_name
+        )
         replies = [effect for effect in effects if isinstance(effect, Reply)]
-        language = before.language or self.rules.nudges.fallback_timezone
-        for outbox_row in Renderer(self.catalogs, channel).rows(
-            replies, source, before.language or language, row.id, now
-        ):
+        language = before.language or self.catalogs.fallback
+        for outbox_row in Renderer(self.catalogs, channel).rows(replies, to, language, now):
             await uow.outbox.add(outbox_row)
         return 1

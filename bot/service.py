@@ -12,8 +12,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Effect, HandoffAction, Record, Reply
-from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.events import Inbound, Sender
 from bot.core.lesson import start_lesson
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
@@ -21,7 +22,7 @@ from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo, Renderer
+from bot.rendering import Renderer
 from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -69,7 +70,7 @@ class CoachService:
         self.on_outbox = on_outbox
         self.desk = desk
 
-    async def handle(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
+    async def handle(self, event: Inbound, channel: Capabilities) -> list[OutboundMessage]:
         """Handle one event exactly once; a redelivered event gets the same replies back."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -137,13 +138,15 @@ class CoachService:
             return None
         return Sender(row.channel, row.chat_id, row.user_id, first_name=row.first_name)
 
-    async def preview(self, conversation: str, language: str, lesson_id: str) -> bool:
-        """Open a lesson for a trainer in a fresh web conversation, in the given language."""
+    async def preview(
+        self, channel: Capabilities, conversation: str, language: str, lesson_id: str
+    ) -> bool:
+        """Open a lesson for a trainer in a fresh conversation, in the given language."""
         lesson = self.courses.course.lesson(lesson_id)
         if lesson is None or language not in self.catalogs.languages:
             return False
         now = self.clock()
-        sender = Sender("web", conversation, conversation)
+        sender = Sender(channel.name, conversation, conversation)
         async with self.store.unit_of_work() as uow:
             row, before = await uow.learners.load_or_create(sender, now, self.rules.timezones[0])
             state = replace(before, language=language)
@@ -151,16 +154,14 @@ class CoachService:
             after = replace(after, choices=_offered(effects) or after.choices)
             await uow.learners.save(row, before, after, now, None)
             key = f"preview:{conversation}:{lesson_id}:{language}"
-            source = Inbound(sender, InboundKind.OTHER, now, key)
+            to = Destination(channel.name, conversation, key, row.id)
             replies = [effect for effect in effects if isinstance(effect, Reply)]
-            for outbox_row in Renderer(self.catalogs, ChannelInfo("web", pull=True)).rows(
-                replies, source, language, row.id, now
-            ):
+            for outbox_row in Renderer(self.catalogs, channel).rows(replies, to, language, now):
                 await uow.outbox.add(outbox_row)
         log.info("trainer preview of %s in %s", lesson_id, language)
         return True
 
-    async def _handle_once(self, event: Inbound, channel: ChannelInfo) -> list[OutboundMessage]:
+    async def _handle_once(self, event: Inbound, channel: Capabilities) -> list[OutboundMessage]:
         now = self.clock()
         course = self.courses.course
         async with self.store.unit_of_work() as uow:
@@ -188,7 +189,7 @@ class CoachService:
                     await self.desk.apply(uow, effect, handoff_id, row, now)
             replies = [effect for effect in effects if isinstance(effect, Reply)]
             for outbox_row in Renderer(self.catalogs, channel).rows(
-                replies, event, language, row.id, now
+                replies, Destination.of(event, row.id), language, now
             ):
                 await uow.outbox.add(outbox_row)
             messages = await uow.outbox.for_inbound(event.key)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.webchat import CHANNEL as WEB
+from bot.core.channel import Buttons, Capabilities
 from bot.core.events import Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
@@ -27,6 +27,7 @@ from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender
 from tests.conftest import JOURNEY_COURSE, ROOT
 
+WEB = Capabilities("test", Buttons.INLINE, pull=True)  # the channel of tests.builders
 ZONES = ("Europe/Paris", "Asia/Kabul", "America/New_York", "Pacific/Kiritimati")
 
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo
 from bot.service import CoachService, Unavailable
 from bot.store.database import create_engine
 from bot.store.unit_of_work import Store
@@ -21,7 +21,7 @@ from tests.builders import NOW, button, command, sender
 from tests.conftest import JOURNEY_COURSE, ROOT
 from tests.stalled_proxy import stalled_proxy
 
-CHANNEL = ChannelInfo("test", pull=True)
+CHANNEL = Capabilities("test", Buttons.INLINE, pull=True)
 SHORT = 0.5  # seconds: the bound under test, kept short so the suite stays quick
 NEVER = 15.0  # seconds: far beyond every bound; a test that waits this long found a hang
 

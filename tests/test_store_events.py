@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo
 from bot.service import CoachService
 from bot.store.tables import EventRow, Learner, OutboxRow
 from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender, text
 from tests.conftest import JOURNEY_COURSE, ROOT
 
-CHANNEL = ChannelInfo("test", pull=False)
+CHANNEL = Capabilities("test", Buttons.INLINE, pull=False)
 
 
 @pytest.fixture
@@ -135,7 +135,9 @@ async def test_outbox_rows_wait_for_a_push_channel_and_are_sent_for_a_pull_chann
     service: CoachService, engine: AsyncEngine
 ) -> None:
     await service.handle(command("start", sender("push")), CHANNEL)
-    await service.handle(command("start", sender("pull")), ChannelInfo("web", pull=True))
+    await service.handle(
+        command("start", sender("pull")), Capabilities("web", Buttons.INLINE, pull=True)
+    )
     async with engine.connect() as connection:
         rows = (await connection.execute(select(OutboxRow.channel, OutboxRow.status))).all()
     assert {(channel, status) for channel, status in rows} == {("test", "pending"), ("web", "sent")}

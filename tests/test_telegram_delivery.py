@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.channels.telegram.inbound import CHANNEL
+from bot.core.channel import Destination
 from bot.core.chat_text import split_message
 from bot.core.effects import Choice, Reply
-from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_, Verbatim
 from bot.delivery.limits import Limits, RateLimiter
 from bot.rendering import Renderer
@@ -152,10 +152,9 @@ async def test_a_text_over_4096_characters_arrives_in_pieces_cut_at_paragraphs(
         assert len(long_text) > 7000
 
         now = utc_now()
-        sender = Sender(CHANNEL.name, str(amina.chat_id), str(amina.user.id))
-        event = Inbound(sender, InboundKind.TEXT, now, "test:long-text")
+        to = Destination(CHANNEL.name, str(amina.chat_id), "test:long-text", learner.id)
         reply = Reply((Verbatim(long_text),), (Choice(N_("Back to the menu"), "menu"),))
-        rows = Renderer(coach.catalogs, CHANNEL).rows([reply], event, "en", learner.id, now)
+        rows = Renderer(coach.catalogs, CHANNEL).rows([reply], to, "en", now)
         async with coach.store.unit_of_work() as uow:
             for row in rows:
                 await uow.outbox.add(row)

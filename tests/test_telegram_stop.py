@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from bot.core.channel import Capabilities
 from bot.core.events import Inbound
-from bot.rendering import ChannelInfo
 from bot.service import CoachService
 from bot.store.outbox import OutboundMessage
 from tests.telegram_learner import coach_on_telegram, handled
@@ -24,7 +24,7 @@ async def test_an_update_being_handled_when_the_coach_stops_is_finished_first(
         handle = coach.service.handle
 
         async def slow(
-            self: CoachService, event: Inbound, channel: ChannelInfo
+            self: CoachService, event: Inbound, channel: Capabilities
         ) -> list[OutboundMessage]:
             arrived.set()
             await go_on.wait()  # the database is slow: the coach is asked to stop meanwhile

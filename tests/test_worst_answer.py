@@ -12,16 +12,16 @@ import time
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo
 from bot.service import CoachService
 from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender, text
 from tests.conftest import ROOT
 
-CHANNEL = ChannelInfo("test", pull=True)
+CHANNEL = Capabilities("test", Buttons.INLINE, pull=True)
 LOOP_BUDGET = 0.2  # seconds of this thread's CPU that one answer may take, at most
 EMAIL_COURSE = ROOT / "tests" / "fixtures" / "courses" / "email-practice"
 

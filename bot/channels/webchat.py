@@ -14,10 +14,10 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_
 from bot.i18n import Catalogs
-from bot.rendering import ChannelInfo
 from bot.service import CoachService, Unavailable
 from bot.store.outbox import OutboundMessage
 from bot.web.bodies import (
@@ -39,7 +39,9 @@ from bot.web.keys import ConversationKeys
 from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_limited
 
 log = logging.getLogger(__name__)
-CHANNEL = ChannelInfo("web", pull=True)
+CHANNEL = Capabilities(
+    "web", Buttons.INLINE, max_label=200, sends=frozenset({"image", "audio"}), pull=True
+)
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 AFTER = re.compile(r"^[0-9]{1,18}$")
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.S)

@@ -72,6 +72,11 @@ class Learner(Base):
     text_only: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=0)
 
+    @property
+    def in_group(self) -> bool:
+        """A person in a group chat: the chat is not the person's own."""
+        return self.chat_id != self.user_id
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from aiohttp_session import AbstractStorage
 
+from bot.channels.webchat import CHANNEL as WEB
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.service import CoachService, Unavailable
@@ -135,7 +136,7 @@ class TrainerPreview:
         chat_id = self.keys.chat_id(credential)
         assert chat_id is not None
         try:
-            found = await self.service.preview(chat_id, language, lesson)
+            found = await self.service.preview(WEB, chat_id, language, lesson)
         except Unavailable:
             return self.sentences.unavailable(request)
         if not found:

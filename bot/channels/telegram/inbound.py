@@ -8,10 +8,20 @@ from datetime import datetime
 
 from aiogram.types import CallbackQuery, Chat, Message, User
 
+from bot.core.channel import Buttons, Capabilities
 from bot.core.events import Inbound, InboundKind, Sender
-from bot.rendering import ChannelInfo
 
-CHANNEL = ChannelInfo("telegram", pull=False, can_edit=True, max_text=4096)
+CHANNEL = Capabilities(
+    "telegram",
+    Buttons.INLINE,
+    max_buttons=100,
+    max_text=4096,
+    sends=frozenset({"image", "audio", "copy"}),
+    can_edit=True,
+    groups=True,
+    chat_per_second=1.0,
+    group_per_minute=20,
+)
 COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+(.*))?$", re.S)
 GROUP_TYPES = ("group", "supergroup")
 
