@@ -14,10 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Effect, HandoffAction, Record, Reply
-from bot.core.events import Inbound, Sender
+from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.groups import foreign_buttons
 from bot.core.lesson import start_lesson
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
+from bot.core.text import Msg
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.handoffs import HandoffDesk
@@ -36,6 +38,15 @@ UNREACHABLE = (OSError, PoolTimeout)
 
 class Unavailable(Exception):
     """The database could not be reached; the event was not handled and may be sent again."""
+
+
+class Handled(list[OutboundMessage]):
+    """The replies to one event, and a ``notice`` for the person who pressed a button when
+    the press changed nothing (a chat app shows it as a short alert)."""
+
+    def __init__(self, messages: list[OutboundMessage], notice: Msg | None = None) -> None:
+        super().__init__(messages)
+        self.notice = notice
 
 
 def _offered(effects: list[Effect]) -> tuple[str, ...]:
@@ -70,7 +81,7 @@ class CoachService:
         self.on_outbox = on_outbox
         self.desk = desk
 
-    async def handle(self, event: Inbound, channel: Capabilities) -> list[OutboundMessage]:
+    async def handle(self, event: Inbound, channel: Capabilities) -> Handled:
         """Handle one event exactly once; a redelivered event gets the same replies back."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -118,26 +129,6 @@ class CoachService:
         async with self._reading() as uow:
             return await uow.outbox.after(channel, chat_id, after)
 
-    async def tag_of(self, channel: str, chat_id: str, message_id: int) -> str | None:
-        """The tag of one of this chat's messages, to recognise a reply to it."""
-        async with self._reading() as uow:
-            return await uow.outbox.tag_of(channel, chat_id, message_id)
-
-    async def sent_message(
-        self, channel: str, chat_id: str, platform_message_id: str
-    ) -> OutboundMessage | None:
-        """The coach message a platform knows by this id (for replies and button owners)."""
-        async with self._reading() as uow:
-            return await uow.outbox.by_platform_id(channel, chat_id, platform_message_id)
-
-    async def learner_identity(self, learner_id: int) -> Sender | None:
-        """Who a learner is on their channel, to tell whose buttons were pressed."""
-        async with self._reading() as uow:
-            row = await uow.learners.get(learner_id)
-        if row is None:
-            return None
-        return Sender(row.channel, row.chat_id, row.user_id, first_name=row.first_name)
-
     async def preview(
         self, channel: Capabilities, conversation: str, language: str, lesson_id: str
     ) -> bool:
@@ -161,12 +152,16 @@ class CoachService:
         log.info("trainer preview of %s in %s", lesson_id, language)
         return True
 
-    async def _handle_once(self, event: Inbound, channel: Capabilities) -> list[OutboundMessage]:
+    async def _handle_once(self, event: Inbound, channel: Capabilities) -> Handled:
         now = self.clock()
         course = self.courses.course
         async with self.store.unit_of_work() as uow:
             if await uow.inbound_seen(event.key):
-                return await uow.outbox.for_inbound(event.key)
+                return Handled(await uow.outbox.for_inbound(event.key))
+            event, refused = await self._in_context(uow, event, channel)
+            if refused is not None:
+                await uow.record(None, "input_refused", {"reason": "foreign_buttons"}, now)
+                return Handled([], notice=refused)
             row, before = await uow.learners.load_or_create(
                 event.sender, now, self.rules.timezones[0]
             )
@@ -196,4 +191,23 @@ class CoachService:
         log.info("event %s for learner %d: %d replies", event.key, row.id, len(messages))
         if messages and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
-        return messages
+        return Handled(messages)
+
+    @staticmethod
+    async def _in_context(
+        uow: UnitOfWork, event: Inbound, channel: Capabilities
+    ) -> tuple[Inbound, Msg | None]:
+        """The event with what it refers to (the coach message it replies to), and whether
+        it must be refused (a group button pressed by someone it was not sent to)."""
+        sender = event.sender
+        if event.reply_to_message_id is not None and event.reply_to_tag is None:
+            tag = await uow.outbox.replied_tag(
+                sender.channel, sender.chat_id, event.reply_to_message_id, channel.pull
+            )
+            event = replace(event, reply_to_tag=tag)
+        if event.kind is InboundKind.BUTTON and sender.group and event.pressed_message_id:
+            owner = await uow.outbox.owner_of(
+                sender.channel, sender.chat_id, event.pressed_message_id
+            )
+            return event, foreign_buttons(event, owner)
+        return event, None

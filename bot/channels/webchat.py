@@ -15,6 +15,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.core.channel import Buttons, Capabilities
+from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_
 from bot.i18n import Catalogs
@@ -44,7 +45,6 @@ CHANNEL = Capabilities(
 )
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 AFTER = re.compile(r"^[0-9]{1,18}$")
-COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\S+)?(?:\s+(.*))?$", re.S)
 FILE_KINDS = {
     "photo": InboundKind.PHOTO,
     "voice": InboundKind.VOICE,
@@ -52,17 +52,6 @@ FILE_KINDS = {
 }
 NO_CONVERSATION = N_("This conversation was not found. Please open the chat again to start anew.")
 MAX_PARTS = 20
-
-
-def text_event(sender: Sender, key: str, text: str, at: Any) -> Inbound:
-    """A typed message; ``/word`` is a command."""
-    command = COMMAND.match(text.strip())
-    if command:
-        name, argument = command.group(1).lower(), command.group(2)
-        return Inbound(
-            sender, InboundKind.COMMAND, at, key, text=text, command=name, argument=argument
-        )
-    return Inbound(sender, InboundKind.TEXT, at, key, text=text)
 
 
 def check_action(body: dict[str, Any]) -> None:
@@ -191,20 +180,16 @@ class WebChat:
         text = clean(body["text"])
         if body.get("forward_of") is not None:
             return Inbound(sender, InboundKind.TEXT, now, key, text=text, forwarded=True)
-        event = text_event(sender, key, text, now)
-        if body.get("reply_to") is None:
-            return event
-        tag = await self.service.tag_of(CHANNEL.name, sender.chat_id, body["reply_to"])
-        return Inbound(
+        reply_to = body.get("reply_to")
+        event = typed_event(
             sender,
-            event.kind,
-            now,
             key,
-            text=text,
-            command=event.command,
-            argument=event.argument,
-            reply_to_tag=tag,
+            text,
+            now,
+            reply_to_message_id=None if reply_to is None else str(reply_to),
         )
+        assert event is not None  # the web chat has no other bots to address
+        return event
 
     async def _upload_event(self, request: web.Request, sender: Sender) -> Inbound:
         """A photo, voice note, document, place or contact; files are checked, never kept."""

@@ -38,7 +38,8 @@ class Inbound:
     """One learner action, turned into plain data by a channel.
 
     ``key`` is unique per platform update, so a redelivery is recognised.
-    ``reply_to_tag`` is the tag of the coach message the learner replied to, if any.
+    ``reply_to_message_id`` is the platform's id of the coach message the learner replied
+    to; the service finds its ``reply_to_tag`` inside the handling transaction.
     ``message_id`` is the platform's id of the learner's message; ``pressed_message_id``
     the id of the coach message whose button was pressed (so it can be edited in place).
     ``addressed``: in a group, the learner replied to the coach or mentioned it.
@@ -52,6 +53,7 @@ class Inbound:
     payload: str | None = None
     command: str | None = None
     argument: str | None = None
+    reply_to_message_id: str | None = None
     reply_to_tag: str | None = None
     forwarded: bool = False
     message_id: str | None = None

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.tables import OutboxRow
+from bot.core.numbers import ID_DIGITS, payload_number
+from bot.store.tables import Learner, OutboxRow
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,33 @@ class OutboxRepository:
         )
         row = (await self.session.scalars(query.order_by(OutboxRow.id.desc()).limit(1))).first()
         return OutboundMessage.of(row) if row is not None else None
+
+    async def replied_tag(self, channel: str, chat_id: str, ref: str, pull: bool) -> str | None:
+        """The tag of the coach message a learner replied to: on a pull channel ``ref`` is
+        the outbox id the client was given, elsewhere the platform's message id."""
+        if pull:
+            outbox_id = payload_number(ref, ID_DIGITS)
+            return None if outbox_id is None else await self.tag_of(channel, chat_id, outbox_id)
+        sent = await self.by_platform_id(channel, chat_id, ref)
+        return sent.tag if sent is not None else None
+
+    async def owner_of(
+        self, channel: str, chat_id: str, platform_message_id: str
+    ) -> tuple[str, str | None] | None:
+        """Who a coach message with buttons was for: their user id and first name."""
+        query = (
+            select(Learner.user_id, Learner.first_name)
+            .join(OutboxRow, OutboxRow.learner_id == Learner.id)
+            .where(
+                OutboxRow.channel == channel,
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.platform_message_id == platform_message_id,
+            )
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        )
+        found = (await self.session.execute(query)).first()
+        return (found[0], found[1]) if found is not None else None
 
     async def tag_of(self, channel: str, chat_id: str, message_id: int) -> str | None:
         """The tag of a message this chat received, to recognise a reply to it."""

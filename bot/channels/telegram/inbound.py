@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 
 from aiogram.types import CallbackQuery, Chat, Message, User
 
 from bot.core.channel import Buttons, Capabilities
+from bot.core.commands import parse_command
 from bot.core.events import Inbound, InboundKind, Sender
 
 CHANNEL = Capabilities(
@@ -22,7 +22,6 @@ CHANNEL = Capabilities(
     chat_per_second=1.0,
     group_per_minute=20,
 )
-COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+(.*))?$", re.S)
 GROUP_TYPES = ("group", "supergroup")
 
 
@@ -53,40 +52,30 @@ def message_kind(message: Message) -> InboundKind:
     return InboundKind.TEXT if message.text is not None else InboundKind.OTHER
 
 
-def message_event(
-    message: Message, user: User, bot_user: User, reply_to_tag: str | None, at: datetime
-) -> Inbound | None:
+def message_event(message: Message, user: User, bot_user: User, at: datetime) -> Inbound | None:
     """The core event for a message; None for a command meant for another bot."""
-    sender = sender_of(message.chat, user)
-    key = f"tg:m:{message.chat.id}:{message.message_id}"
     replied = message.reply_to_message
-    addressed = (
-        replied is not None
-        and replied.from_user is not None
-        and (replied.from_user.id == bot_user.id)
-    )
+    to_coach = replied is not None and replied.from_user is not None
+    to_coach = to_coach and replied.from_user.id == bot_user.id  # type: ignore[union-attr]
     text = message.text or message.caption
-    if bot_user.username and text and f"@{bot_user.username}".lower() in text.lower():
-        addressed = True
+    mentioned = bool(bot_user.username and text and f"@{bot_user.username}".lower() in text.lower())
     event = Inbound(
-        sender,
+        sender_of(message.chat, user),
         message_kind(message),
         at,
-        key,
+        f"tg:m:{message.chat.id}:{message.message_id}",
         text=text,
-        reply_to_tag=reply_to_tag,
         forwarded=message.forward_origin is not None,
         message_id=str(message.message_id),
-        addressed=addressed,
+        addressed=to_coach or mentioned,
+        reply_to_message_id=str(replied.message_id) if to_coach and replied else None,
     )
-    command = COMMAND.match(message.text or "")
+    command = parse_command(message.text or "")
     if command is None:
         return event
-    mention = command.group(2)
-    if mention and bot_user.username and mention.lower() != bot_user.username.lower():
+    if not command.meant_for(bot_user.username):
         return None
-    name, argument = command.group(1).lower(), command.group(3)
-    return replace(event, kind=InboundKind.COMMAND, command=name, argument=argument)
+    return replace(event, kind=InboundKind.COMMAND, command=command.name, argument=command.argument)
 
 
 def button_event(query: CallbackQuery, at: datetime) -> Inbound | None:

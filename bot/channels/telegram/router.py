@@ -21,22 +21,18 @@ SORRY = N_(
 )
 
 
-def not_yours(name: str) -> Msg:
-    return N_("These buttons are for {name}. Send /start to begin your own lessons.", name=name)
-
-
 def learner_router(service: CoachService, catalogs: Catalogs, *, redelivered: bool) -> Router:
     """``redelivered``: Telegram sends an update again when it fails (webhook mode)."""
     router = Router(name="learners")
 
-    async def handle(event: Inbound, bot: Bot) -> None:
+    async def handle(event: Inbound, bot: Bot) -> Msg | None:
+        """The event handled; the notice for a refused button press, if any."""
         if redelivered:
-            await service.handle(event, CHANNEL)  # an error answers 500: Telegram sends it again
-            return
+            # an error answers 500: Telegram sends the update again
+            return (await service.handle(event, CHANNEL)).notice
         for delay in (*RETRY_DELAYS, None):
             try:
-                await service.handle(event, CHANNEL)
-                return
+                return (await service.handle(event, CHANNEL)).notice
             except Unavailable:
                 if delay is None:
                     break
@@ -45,39 +41,31 @@ def learner_router(service: CoachService, catalogs: Catalogs, *, redelivered: bo
         log.error("event %s dropped: the database stayed unavailable", event.key)
         language = catalogs.best_match(event.sender.language_hint, catalogs.fallback)
         await bot.send_message(int(event.sender.chat_id), catalogs.render(SORRY, language))
+        return None
 
     @router.message()
     async def on_message(message: Message, bot: Bot) -> None:
         """A learner wrote, spoke, or sent something."""
         if message.from_user is None or message.from_user.is_bot:
             return
-        me = await bot.me()
-        tag = None
-        replied = message.reply_to_message
-        if replied is not None and replied.from_user is not None and replied.from_user.id == me.id:
-            sent = await service.sent_message(
-                CHANNEL.name, str(message.chat.id), str(replied.message_id)
-            )
-            tag = sent.tag if sent is not None else None
-        event = message_event(message, message.from_user, me, tag, service.clock())
+        event = message_event(message, message.from_user, await bot.me(), service.clock())
         if event is not None:
             await handle(event, bot)
 
     @router.callback_query(F.message)
     async def on_button(query: CallbackQuery, bot: Bot) -> None:
-        """A button press: answered at once, then handled like a message."""
+        """A button press: handled like a message, then answered (with a notice if refused)."""
         event = button_event(query, service.clock())
         if event is None:
             await query.answer()
             return
-        if event.sender.group and event.pressed_message_id is not None:
-            owner = await _owner_name(service, event)
-            if owner is not None:
-                language = catalogs.best_match(event.sender.language_hint, catalogs.fallback)
-                await query.answer(catalogs.render(not_yours(owner), language), show_alert=True)
-                return
-        await query.answer()
-        await handle(event, bot)
+        notice: Msg | None = None
+        try:
+            notice = await handle(event, bot)
+        finally:
+            language = catalogs.best_match(event.sender.language_hint, catalogs.fallback)
+            alert = catalogs.render(notice, language) if notice is not None else None
+            await query.answer(alert, show_alert=alert is not None)
 
     @router.callback_query()
     async def on_orphan_button(query: CallbackQuery) -> None:
@@ -85,15 +73,3 @@ def learner_router(service: CoachService, catalogs: Catalogs, *, redelivered: bo
         await query.answer()
 
     return router
-
-
-async def _owner_name(service: CoachService, event: Inbound) -> str | None:
-    """In a group: the first name of whoever owns the pressed buttons, if not the presser."""
-    assert event.pressed_message_id is not None
-    sent = await service.sent_message(CHANNEL.name, event.sender.chat_id, event.pressed_message_id)
-    if sent is None or sent.learner_id is None:
-        return None
-    owner = await service.learner_identity(sent.learner_id)
-    if owner is None or owner.user_id == event.sender.user_id:
-        return None
-    return owner.first_name or "…"
