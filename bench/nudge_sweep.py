@@ -417,7 +417,7 @@ async def child_sweep(url: str) -> dict[str, Any]:
     from bot.core.rules import Rules
     from bot.course.holder import CourseHolder
     from bot.i18n import Catalogs
-    from bot.nudging import NudgeSweep
+    from bot.services.nudging import NudgeSweep
 
     batches: list[tuple[float, int]] = []
 

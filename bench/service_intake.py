@@ -18,7 +18,7 @@ from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import CoachService, utc_now
+from bot.services.coach import CoachService, utc_now
 from bot.store.database import create_engine, upgrade
 from bot.store.unit_of_work import Store
 

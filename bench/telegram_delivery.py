@@ -58,7 +58,7 @@ from bot.channels.telegram.runtime import make_bot
 from bot.config import Settings
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import OutboxSender
-from bot.service import utc_now
+from bot.services.coach import utc_now
 from bot.store.database import create_engine, upgrade
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache

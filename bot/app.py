@@ -14,29 +14,29 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.base import ChannelParts, Receiver, Wiring
+from bot.channels.registry import build_channels, known_channels
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
-from bot.channels.telegram.volunteer_router import volunteer_router
-from bot.channels.webchat import CHANNEL as WEB
 from bot.config import Settings
 from bot.core.handoff import HELP_WORDS
 from bot.course.holder import CourseHolder
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery, OutboxSender
-from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
-from bot.nudging import NudgeSweep
-from bot.service import CoachService, utc_now
+from bot.services.coach import CoachService, utc_now
+from bot.services.handoffs import HandoffDesk
+from bot.services.nudging import NudgeSweep
+from bot.services.volunteers import Volunteers
 from bot.stopping import cancel, finish
 from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
-from bot.store.media import MediaCache
 from bot.store.unit_of_work import Store
-from bot.volunteers import Volunteers
-from bot.web.app import make_web
+from bot.web.app import make_app, trainer_pages
+from bot.web.errors import Sentences
+from bot.web.plumbing import WebPlumbing
 from scheduler.clock import Clock, IntervalJob
-from scheduler.jobs import sweep_outbox
+from scheduler.jobs import sweep, sweep_outbox
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,20 @@ class Coach:
     store: Store
     service: CoachService
     web: web.Application
-    telegram: TelegramRuntime | None = None
+    channels: dict[str, ChannelParts] = field(default_factory=dict)
     sender: OutboxSender | None = None
     jobs: list[IntervalJob] = field(default_factory=list)
     desk: HandoffDesk | None = None
+
+    @property
+    def receivers(self) -> list[Receiver]:
+        return [parts.receiver for parts in self.channels.values() if parts.receiver]
+
+    @property
+    def telegram(self) -> TelegramRuntime | None:
+        parts = self.channels.get(TELEGRAM.name)
+        runtime = parts.receiver if parts is not None else None
+        return runtime if isinstance(runtime, TelegramRuntime) else None
 
 
 def build(settings: Settings) -> Coach:
@@ -66,13 +76,13 @@ def build(settings: Settings) -> Coach:
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )
-    channels = {WEB.name: WEB, TELEGRAM.name: TELEGRAM}
+    capabilities = known_channels()
     desk = HandoffDesk(
         store,
         courses,
         catalogs,
         rules,
-        channels,
+        capabilities,
         utc_now,
         coordinators=tuple(settings.coordinators),
         volunteers_group=settings.volunteers_group_chat,
@@ -80,44 +90,43 @@ def build(settings: Settings) -> Coach:
         default_language=settings.default_language,
     )
     service.desk = desk
-    app = make_web(settings, service, courses, catalogs, store)
-    coach = Coach(settings, courses, catalogs, store, service, app, desk=desk)
-    nudges = NudgeSweep(store, courses, catalogs, rules, channels, batch=settings.nudge_batch)
-
-    async def sweep_nudges() -> None:
-        await nudges.sweep(utc_now())
-
-    coach.jobs.append(IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, sweep_nudges))
-
-    async def sweep_handoffs() -> None:
-        await desk.sweep(utc_now())
-
-    coach.jobs.append(IntervalJob("handoff-escalation", 60.0, sweep_handoffs))
-    deliveries: dict[str, Delivery] = {}
-    if settings.telegram_token is not None:
-        volunteering = volunteer_router(
-            Volunteers(store, utc_now), desk, catalogs, tuple(settings.admins)
-        )
-        coach.telegram = TelegramRuntime(settings, service, catalogs, before=(volunteering,))
-        coach.telegram.add_routes(app)
-        media = MediaCache(store)
-        deliveries[TELEGRAM.name] = TelegramDelivery(
-            coach.telegram.bot, media, settings.curriculum_path, utc_now
-        )
+    plumbing = WebPlumbing.from_settings(settings)
+    wiring = Wiring(
+        settings, service, catalogs, store, desk, Volunteers(store, utc_now), plumbing, utc_now
+    )
+    channels = build_channels(wiring)
+    trainers = trainer_pages(
+        settings, service, courses, catalogs, channels["web"].capabilities, plumbing
+    )
+    routes = [route for parts in channels.values() for route in parts.routes]
+    sentences = Sentences(catalogs, settings.default_language)
+    app = make_app(settings, store, plumbing, sentences, [*routes, *trainers.routes()])
+    coach = Coach(settings, courses, catalogs, store, service, app, channels, desk=desk)
+    nudges = NudgeSweep(store, courses, catalogs, rules, capabilities, batch=settings.nudge_batch)
+    coach.jobs.append(
+        IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, partial(sweep, nudges, utc_now))
+    )
+    coach.jobs.append(IntervalJob("handoff-escalation", 60.0, partial(sweep, desk, utc_now)))
+    deliveries = {name: parts.delivery for name, parts in channels.items() if parts.delivery}
     if deliveries:
-        queue = DeliveryQueue(store)
-        limits = Limits(
-            private_per_second=settings.private_per_second,
-            private_burst=settings.private_burst,
-            group_per_minute=settings.group_per_minute,
-            total_per_second=settings.total_per_second,
-        )
-        coach.sender = OutboxSender(queue, deliveries, RateLimiter(limits, time.monotonic), utc_now)
+        coach.sender = make_sender(settings, store, deliveries)
         service.on_outbox = nudges.on_outbox = desk.on_outbox = coach.sender.wake
         coach.sender.on_unreachable = desk.learner_unreachable
-        sweep = partial(sweep_outbox, queue, coach.sender, utc_now)
-        coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, sweep))
+        outbox = partial(sweep_outbox, DeliveryQueue(store), coach.sender, utc_now)
+        coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, outbox))
     return coach
+
+
+def make_sender(settings: Settings, store: Store, deliveries: dict[str, Delivery]) -> OutboxSender:
+    """One sender for every push channel, within the configured rate limits."""
+    limits = Limits(
+        private_per_second=settings.private_per_second,
+        private_burst=settings.private_burst,
+        group_per_minute=settings.group_per_minute,
+        total_per_second=settings.total_per_second,
+    )
+    limiter = RateLimiter(limits, time.monotonic)
+    return OutboxSender(DeliveryQueue(store), deliveries, limiter, utc_now)
 
 
 def help_words(catalogs: Catalogs) -> dict[str, frozenset[str]]:
@@ -159,8 +168,8 @@ async def running(coach: Coach) -> AsyncIterator[str]:
     """
     async with contextlib.AsyncExitStack() as parts:
         parts.push_async_callback(coach.store.close)
-        if coach.telegram is not None:
-            parts.push_async_callback(coach.telegram.close)  # after the sender's last message
+        for receiver in coach.receivers:
+            parts.push_async_callback(receiver.close)  # after the sender's last message
         watcher = asyncio.create_task(
             watch_course(coach.courses, coach.settings.course_poll_seconds)
         )
@@ -174,9 +183,9 @@ async def running(coach: Coach) -> AsyncIterator[str]:
             clock.start()
             parts.push_async_callback(clock.stop, STOP_GRACE_SECONDS)
         url = await serve_web(coach, parts)
-        if coach.telegram is not None:
-            await coach.telegram.start()
-            parts.push_async_callback(coach.telegram.stop_receiving)
+        for receiver in coach.receivers:
+            await receiver.start()
+            parts.push_async_callback(receiver.stop_receiving)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, reload_course, coach.courses)

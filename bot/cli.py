@@ -167,10 +167,10 @@ def simulate_nudges(
 
 
 def _volunteers(settings: Settings) -> tuple[Any, Any]:
-    from bot.service import utc_now
+    from bot.services.coach import utc_now
+    from bot.services.volunteers import Volunteers
     from bot.store.database import create_engine
     from bot.store.unit_of_work import Store
-    from bot.volunteers import Volunteers
 
     store = Store(create_engine(settings.database_url))
     return store, Volunteers(store, utc_now)
@@ -255,8 +255,8 @@ def volunteer_remove(
 ) -> None:
     """Remove a volunteer: no more alerts or messages; their requests go back to the queue."""
     from bot.app import build
-    from bot.service import utc_now
-    from bot.volunteers import Volunteers
+    from bot.services.coach import utc_now
+    from bot.services.volunteers import Volunteers
 
     async def run() -> int | None:
         coach = build(Settings())
@@ -283,7 +283,7 @@ def handoffs(
     ] = False,
 ) -> None:
     """For coordinators: requests for a person, with their times to claim and to close."""
-    from bot.handoffs import handoff_lines, median_to_claim
+    from bot.services.handoffs import handoff_lines, median_to_claim
 
     async def run() -> list[Any]:
         store, _ = _volunteers(Settings())

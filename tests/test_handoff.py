@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from bot.app import Coach, build
 from bot.cli import app as cli
+from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.tables import Handoff, Learner, OutboxRow
-from bot.volunteers import INVITE_PREFIX, Volunteers
 from tests.conftest import settings_for
 from tests.web_learner import WebLearner
 

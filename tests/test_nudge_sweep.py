@@ -18,8 +18,8 @@ from bot.core.events import Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.nudging import NudgeSweep
-from bot.service import CoachService
+from bot.services.coach import CoachService
+from bot.services.nudging import NudgeSweep
 from bot.store.database import create_engine
 from bot.store.outbox import OutboxRepository
 from bot.store.tables import OutboxRow

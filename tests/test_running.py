@@ -10,7 +10,7 @@ from aiohttp import ClientSession
 from sqlalchemy import text
 
 from bot.app import build, running
-from bot.nudging import NudgeSweep
+from bot.services.nudging import NudgeSweep
 from tests.conftest import settings_for
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import OutboxSender
-from bot.service import utc_now
+from bot.services.coach import utc_now
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import OutboxRow

@@ -14,7 +14,7 @@ from bot.core.channel import Buttons, Capabilities
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import CoachService
+from bot.services.coach import CoachService
 from bot.store.tables import EventRow, Learner, OutboxRow
 from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender, text

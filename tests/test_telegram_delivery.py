@@ -8,12 +8,12 @@ import pytest
 
 from bot.channels.telegram.inbound import CHANNEL
 from bot.core.channel import Destination
-from bot.core.chat_text import split_message
 from bot.core.effects import Choice, Reply
 from bot.core.text import N_, Verbatim
+from bot.course.chat_text import split_message
 from bot.delivery.limits import Limits, RateLimiter
-from bot.rendering import Renderer
-from bot.service import utc_now
+from bot.services.coach import utc_now
+from bot.services.rendering import Renderer
 from bot.store.delivery_queue import DeliveryQueue
 from tests.fakes import FakeTelegram, FloodLimits, fake_telegram
 from tests.telegram_learner import (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.tables import Handoff
-from bot.volunteers import INVITE_PREFIX, Volunteers
 from tests.fakes import FakeTelegram, FakeUser
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.service import utc_now
+from bot.services.coach import utc_now
 from bot.store.media import MediaCache
 from tests.fakes import FakeUser, SentMessage
 from tests.fakes.telegram_people import SAMPLE_PNG

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.channel import Capabilities
 from bot.core.events import Inbound
-from bot.service import CoachService
+from bot.services.coach import CoachService
 from bot.store.outbox import OutboundMessage
 from tests.telegram_learner import coach_on_telegram, handled
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.core.text import N_, CourseText
 from bot.i18n import Catalogs
-from bot.rendering import RLM, right_to_left
+from bot.services.rendering import RLM, right_to_left
 from tests.conftest import JOURNEY_COURSE, ROOT
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.unit_of_work import Store
-from bot.volunteers import INVITE_PREFIX, Volunteers
 from tests.builders import NOW
 
 

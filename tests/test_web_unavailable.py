@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import Coach
-from bot.service import Unavailable
+from bot.services.coach import Unavailable
 from tests.web_learner import WebLearner
 
 
@@ -43,7 +43,6 @@ async def test_a_learner_is_told_to_retry_when_the_database_is_unavailable(
     await learner.says("/start")
     monkeypatch.setattr(coach.service, "handle", unavailable)
     monkeypatch.setattr(coach.service, "messages_after", unavailable)
-    monkeypatch.setattr(coach.service, "tag_of", unavailable)
     monkeypatch.setattr(coach.service, "language_for", unavailable)
     requests = [
         client.post(learner.url, json={"text": "1"}, headers={"Accept-Language": "fr"}),

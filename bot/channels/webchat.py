@@ -14,12 +14,13 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from bot.channels.base import ChannelParts, Wiring
 from bot.core.channel import Buttons, Capabilities
 from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.text import N_
 from bot.i18n import Catalogs
-from bot.service import CoachService, Unavailable
+from bot.services.coach import CoachService, Unavailable
 from bot.store.outbox import OutboundMessage
 from bot.web.bodies import (
     JSON_LIMIT,
@@ -274,3 +275,17 @@ class WebChat:
             "lang": message.language,
             "direction": "rtl" if self.catalogs.is_rtl(message.language) else "ltr",
         }
+
+
+def web_chat(wiring: Wiring) -> ChannelParts:
+    """The web chat is always on: it is the coach a browser opens."""
+    settings = wiring.settings
+    chat = WebChat(
+        wiring.service,
+        wiring.catalogs,
+        wiring.plumbing.keys,
+        wiring.plumbing.limits,
+        settings.max_upload_mb * 2**20,
+        settings.web_body_idle_seconds,
+    )
+    return ChannelParts(CHANNEL, routes=chat.routes())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from bot.core.chat_text import chat_length
 from bot.course.answer_patterns import PatternError, compile_pattern
+from bot.course.chat_text import chat_length
 from bot.course.model import (
     CheckpointStep,
     Course,

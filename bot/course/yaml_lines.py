@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
-from bot.core.chat_text import chat_length
+from bot.course.chat_text import chat_length
 from bot.course.problems import Problem
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"

@@ -7,7 +7,7 @@ from collections import Counter
 
 from babel.messages.catalog import Message
 
-from bot.core.chat_text import chat_length
+from bot.course.chat_text import chat_length
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 TAG = re.compile(r"</?([A-Za-z][\w-]*)[^<>]*>")

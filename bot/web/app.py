@@ -10,17 +10,17 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from sqlalchemy import text
 
-from bot.channels.webchat import WebChat
 from bot.config import Settings
+from bot.core.channel import Capabilities
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import CoachService
+from bot.services.coach import CoachService
 from bot.store.unit_of_work import Store
-from bot.web.client_limits import ClientLimits
 from bot.web.errors import NOT_FOUND, Sentences, error_middleware, quiet_bad_requests
 from bot.web.headers import add_security_headers
-from bot.web.keys import ConversationKeys, load_secret_key
+from bot.web.keys import ConversationKeys
 from bot.web.openapi import OPENAPI
+from bot.web.plumbing import WebPlumbing
 from bot.web.preview import SESSION_HOURS, TrainerPreview
 
 STATIC = Path(__file__).parent / "static"
@@ -29,45 +29,43 @@ HEALTH_SECONDS = 1.0
 CONVERSATION_KEYS = web.AppKey("conversation_keys", ConversationKeys)
 
 
-def make_web(
+def trainer_pages(
     settings: Settings,
     service: CoachService,
     courses: CourseHolder,
     catalogs: Catalogs,
-    store: Store,
-) -> web.Application:
-    """Build the web chat and the trainer pages from settings and assemble the app."""
-    keys = ConversationKeys(load_secret_key(settings.secret_key, settings.secret_key_file))
-    limits = ClientLimits(
-        chat=settings.web_rate_limit,
-        start=settings.web_start_limit,
-        **{"sign-in": settings.trainer_sign_in_limit},
-    )
-    upload = settings.max_upload_mb * 2**20
-    webchat = WebChat(service, catalogs, keys, limits, upload, settings.web_body_idle_seconds)
+    web_chat: Capabilities,
+    plumbing: WebPlumbing,
+) -> TrainerPreview:
+    """The trainers' sign-in and lesson previews (which open in the web chat)."""
     token = settings.trainer_token.get_secret_value() if settings.trainer_token else None
     cookies = EncryptedCookieStorage(
-        keys.session_key(),
+        plumbing.keys.session_key(),
         cookie_name="coach_trainer",
         httponly=True,
         samesite="Strict",
         max_age=SESSION_HOURS * 3600,
     )
-    preview = TrainerPreview(service, courses, catalogs, token, keys, limits, cookies)
-    return make_app(webchat, store, settings.curriculum_path, preview)
+    return TrainerPreview(
+        service, courses, catalogs, token, plumbing.keys, plumbing.limits, cookies, web_chat
+    )
 
 
 def make_app(
-    webchat: WebChat, store: Store, curriculum: Path, preview: TrainerPreview
+    settings: Settings,
+    store: Store,
+    plumbing: WebPlumbing,
+    sentences: Sentences,
+    routes: list[web.RouteDef],
 ) -> web.Application:
-    """Assemble the routes; channels add theirs to the returned app."""
-    sentences = Sentences(webchat.catalogs, webchat.service.default_language)
+    """The web app: page, health, API description and files, and the routes given to it
+    (each channel's and the trainer pages')."""
     quiet_bad_requests()
     app = web.Application(
-        client_max_size=webchat.max_upload_bytes + 2**20,
+        client_max_size=settings.max_upload_mb * 2**20 + 2**20,
         middlewares=[error_middleware(sentences)],
     )
-    app[CONVERSATION_KEYS] = webchat.keys
+    app[CONVERSATION_KEYS] = plumbing.keys
     app.on_response_prepare.append(add_security_headers)
 
     async def page(_request: web.Request) -> web.FileResponse:
@@ -87,18 +85,17 @@ def make_app(
     async def openapi(_request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)
 
-    routes = [
+    every = [
         web.get("/", page),
         web.get("/healthz", health),
         web.get("/api/openapi.json", openapi),
         files("/static", STATIC, sentences),
-        *webchat.routes(),
-        *preview.routes(),
+        *routes,
     ]
-    media = curriculum / "media"
+    media = settings.curriculum_path / "media"
     if media.is_dir():
-        routes.append(files("/curriculum/media", media, sentences))
-    app.add_routes(routes)
+        every.append(files("/curriculum/media", media, sentences))
+    app.add_routes(every)
     return app
 
 

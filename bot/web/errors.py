@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.text import N_, Msg
 from bot.i18n import Catalogs
-from bot.service import Unavailable
+from bot.services.coach import Unavailable
 from bot.web.bodies import TOO_LONG, UNREADABLE, Refused
 
 log = logging.getLogger(__name__)

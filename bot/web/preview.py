@@ -16,10 +16,10 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from aiohttp_session import AbstractStorage
 
-from bot.channels.webchat import CHANNEL as WEB
+from bot.core.channel import Capabilities
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.service import CoachService, Unavailable
+from bot.services.coach import CoachService, Unavailable
 from bot.web.bodies import FIELD_LIMIT, Refused, charset, parse_form, read_body
 from bot.web.client_limits import ClientLimits
 from bot.web.errors import NOT_FOUND, Sentences
@@ -52,7 +52,10 @@ class TrainerPreview:
         keys: ConversationKeys,
         limits: ClientLimits,
         cookies: AbstractStorage,
+        channel: Capabilities,
     ) -> None:
+        """``channel``: the web chat, where previews open."""
+        self.channel = channel
         self.service = service
         self.courses = courses
         self.catalogs = catalogs
@@ -136,7 +139,7 @@ class TrainerPreview:
         chat_id = self.keys.chat_id(credential)
         assert chat_id is not None
         try:
-            found = await self.service.preview(WEB, chat_id, language, lesson)
+            found = await self.service.preview(self.channel, chat_id, language, lesson)
         except Unavailable:
             return self.sentences.unavailable(request)
         if not found:

@@ -12,7 +12,7 @@ from bot.channels.telegram.inbound import CHANNEL, button_event, message_event
 from bot.core.events import Inbound
 from bot.core.text import N_, Msg
 from bot.i18n import Catalogs
-from bot.service import CoachService, Unavailable
+from bot.services.coach import CoachService, Unavailable
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0)

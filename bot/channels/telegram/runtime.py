@@ -18,7 +18,7 @@ from bot.channels.telegram.commands import register_commands
 from bot.channels.telegram.router import learner_router
 from bot.config import WEBHOOK_SECRET_MISSING, Settings
 from bot.i18n import Catalogs
-from bot.service import CoachService
+from bot.services.coach import CoachService
 from bot.stopping import finish
 
 log = logging.getLogger(__name__)
@@ -53,16 +53,17 @@ class TelegramRuntime:
         self._polling: asyncio.Task[None] | None = None
         self._handling: set[asyncio.Task[Any]] = set()
 
-    def add_routes(self, app: web.Application) -> None:
+    def routes(self) -> list[web.RouteDef]:
         """The webhook endpoint; a call without the right secret token is refused with 401."""
         if not self.webhook:
-            return
-        SimpleRequestHandler(
+            return []
+        handler = SimpleRequestHandler(
             dispatcher=self.dispatcher,
             bot=self.bot,
             handle_in_background=False,
             secret_token=self._secret(),
-        ).register(app, path=self.settings.telegram_webhook_path)
+        )
+        return [web.post(self.settings.telegram_webhook_path, handler.handle)]
 
     def _secret(self) -> str:
         secret = self.settings.telegram_webhook_secret

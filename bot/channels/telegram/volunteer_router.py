@@ -17,9 +17,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.core.numbers import ID_DIGITS, payload_number
 from bot.core.text import N_, Msg, Verbatim
-from bot.handoffs import OUTCOMES, HandoffDesk, volunteer_payload
 from bot.i18n import Catalogs
-from bot.volunteers import INVITE_PREFIX, Volunteers, VolunteerView
+from bot.services.handoffs import OUTCOMES, HandoffDesk, volunteer_payload
+from bot.services.volunteers import INVITE_PREFIX, Volunteers, VolunteerView
 
 log = logging.getLogger(__name__)
 

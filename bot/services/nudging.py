@@ -20,7 +20,7 @@ from bot.core.reminders import due_at, nudge_turn
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import Renderer
+from bot.services.rendering import Renderer
 from bot.store.tables import Learner
 from bot.store.unit_of_work import Store, UnitOfWork
 

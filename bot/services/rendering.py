@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.channel import Capabilities, Destination
-from bot.core.chat_text import split_message
 from bot.core.effects import Reply
+from bot.course.chat_text import split_message
 from bot.i18n import Catalogs
 from bot.store.tables import OutboxRow
 

@@ -21,7 +21,7 @@ from bot.core.rules import Rules
 from bot.core.text import N_, DropIns, LocalDateTime, Msg, Text, Verbatim
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.rendering import Renderer
+from bot.services.rendering import Renderer
 from bot.store.tables import Handoff, Learner, OutboxRow, Volunteer
 from bot.store.unit_of_work import Store, UnitOfWork
 

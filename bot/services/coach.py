@@ -22,9 +22,9 @@ from bot.core.rules import Rules
 from bot.core.text import Msg
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
-from bot.handoffs import HandoffDesk
 from bot.i18n import Catalogs
-from bot.rendering import Renderer
+from bot.services.handoffs import HandoffDesk
+from bot.services.rendering import Renderer
 from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
 

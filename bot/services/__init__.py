@@ -1,0 +1,1 @@
+"""Application services: each applies the core to the store for one kind of event."""
