@@ -59,11 +59,12 @@ def test_a_whole_lesson_with_buttons_typed_numbers_a_wrong_answer_and_a_photo() 
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
     said = journey.send(text("1"))  # Next
     assert said == ["Which is a colour?"]
-    assert journey.buttons() == ["Table", "Blue", "Run"]
+    shown = journey.buttons()  # in this learner's own order
+    assert sorted(shown) == ["Blue", "Run", "Table"]
     said = journey.send(button("ans:first/colour/0"))
     assert said == ["Which is a colour?\n❌ Table\nNot quite.\nTry again."]
-    assert journey.buttons() == ["Table", "Blue", "Run"]
-    said = journey.send(text("2"))
+    assert journey.buttons() == shown
+    said = journey.send(text(str(shown.index("Blue") + 1)))
     assert said == ["Yes!", "Send a photo."]
     said = journey.send(media(InboundKind.VOICE))
     assert said == ["Use the camera."]

@@ -36,7 +36,8 @@ def test_a_learner_can_finish_the_lesson(lesson) -> None:  # type: ignore[no-unt
         if isinstance(step, MessageStep | CheckpointStep):
             journey.send(text("1"))
         elif isinstance(step, QuizStep):
-            journey.send(text(str(step.answer + 1)))
+            right = payloads.answer(lesson.id, step.id, step.answer)
+            journey.send(text(str(journey.state.choices.index(right) + 1)))
         elif step.expect in PRACTICE_INBOUND:
             journey.send(media(PRACTICE_INBOUND[step.expect]))
         elif step.expect is PracticeKind.REPLY:

@@ -80,17 +80,18 @@ async def test_an_edit_a_sticker_or_a_poll_changes_nothing_and_gets_the_hint_at_
     async with coach_on_telegram(database_url) as (coach, tg):
         amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"))
         await in_the_first_quiz(amina)
-        typed = tg.send_text(amina.user, "1")
+        table, blue = (str(amina.buttons().index(word) + 1) for word in ("Table", "Blue"))
+        typed = tg.send_text(amina.user, table)
         assert await amina.does(typed) == [
             "Which is a colour?\n\n❌ Table\n\nNot quite.\n\nTry again."
         ]
         before = len(tg.sent(amina.chat_id))
 
-        tg.edit_text(amina.user, typed, "2")  # the edit does not answer the quiz
+        tg.edit_text(amina.user, typed, blue)  # the edit does not answer the quiz
         await quiet(coach)
         assert len(tg.sent(amina.chat_id)) == before and tg.pending_updates == []
-        assert await amina.says("2") == ["Yes!", "Which is an animal?"]
-        assert await amina.says("1") == ["Right, a cat.", "Send a photo of a cup."]
+        assert await amina.says(blue) == ["Yes!", "Which is an animal?"]
+        assert await amina.taps("Cat") == ["Right, a cat.", "Send a photo of a cup."]
 
         assert await amina.does(tg.send_sticker(amina.user)) == ["Tap the paper clip, then Photo."]
         assert amina.buttons() == ["Skip this task"]

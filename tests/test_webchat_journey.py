@@ -24,12 +24,14 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
 
     assert await learner.says("1") == ["Which is a colour?"]
-    assert learner.buttons() == ["Table", "Blue", "Run"]
+    shown = learner.buttons()  # in this learner's own order
+    assert sorted(shown) == ["Blue", "Run", "Table"]
     said = await learner.taps("Table")
     assert said == ["Which is a colour?\n\n❌ Table\n\nNot quite.\n\nTry again."]
-    assert learner.buttons() == ["Table", "Blue", "Run"]
+    assert learner.buttons() == shown
     assert await learner.taps("Blue") == ["Yes!", "Which is an animal?"]
-    assert await learner.says("1") == ["Right, a cat.", "Send a photo of a cup."]
+    cat = str(learner.buttons().index("Cat") + 1)
+    assert await learner.says(cat) == ["Right, a cat.", "Send a photo of a cup."]
 
     assert await learner.sends("photo", PNG) == [
         "Nice photo!",

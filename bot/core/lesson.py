@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -61,18 +62,18 @@ def position(state: LearnerState, course: Course) -> Position | None:
     return Position(lesson, lesson.steps[index], progress)
 
 
-def show_step(lesson: Lesson, step: Step, media: bool = True) -> list[Effect]:
-    """The messages that present one step; ``media`` False leaves pictures and sounds out."""
+def show_step(lesson: Lesson, step: Step, state: LearnerState) -> list[Effect]:
+    """The messages that present one step to this learner (no pictures in text-only mode)."""
 
     def text(name: str, source: str) -> CourseText:
         return course_text(lesson.id, step.id, name, source)
 
     if isinstance(step, MessageStep):
         next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
-        shown = step.media if media else None
+        shown = None if state.text_only else step.media
         return [Reply((text("text", step.text),), (next_choice,), media=shown)]
     if isinstance(step, QuizStep):
-        choices = quiz_choices(lesson, step)
+        choices = quiz_choices(lesson, step, state.seed)
         return [Reply((text("question", step.question),), choices)]
     if isinstance(step, PracticeStep):
         skip = (Choice(N_("Skip this task"), payloads.skip(lesson.id, step.id)),)
@@ -86,16 +87,34 @@ def show_step(lesson: Lesson, step: Step, media: bool = True) -> list[Effect]:
 
 
 def quiz_choices(
-    lesson: Lesson, step: QuizStep, payload: Callable[[str, str, int], str] = payloads.answer
+    lesson: Lesson,
+    step: QuizStep,
+    seed: int,
+    payload: Callable[[str, str, int], str] = payloads.answer,
 ) -> tuple[Choice, ...]:
-    """The options of a quiz; ``payload`` makes their buttons (an answer, or a review)."""
+    """The options of a quiz in this learner's order; ``payload`` makes their buttons (an
+    answer, or a review) and keeps each option's index in the file, so grading ignores order."""
     return tuple(
         Choice(
-            course_text(lesson.id, step.id, f"option-{i + 1}", option),
+            course_text(lesson.id, step.id, f"option-{i + 1}", step.options[i]),
             payload(lesson.id, step.id, i),
         )
-        for i, option in enumerate(step.options)
+        for i in option_order(seed, lesson.id, step.id, len(step.options))
     )
+
+
+def option_order(seed: int, lesson_id: str, step_id: str, count: int) -> tuple[int, ...]:
+    """A quiz's option indexes, shuffled by the learner's seed and the question.
+
+    Trainers tend to write the right answer first; shuffling stops a learner from learning
+    the place instead of the answer. The order depends on nothing else, so the same
+    learner sees the same order every time (in the lesson and in a review) and a typed
+    number keeps meaning what they saw."""
+
+    def rank(index: int) -> bytes:
+        return hashlib.sha256(f"{seed}/{lesson_id}/{step_id}/{index}".encode()).digest()
+
+    return tuple(sorted(range(count), key=rank))
 
 
 def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
@@ -114,7 +133,7 @@ def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
     else:
         intro = lesson_intro(lesson, state.text_only)
         record = Record("lesson_started", {"lesson": lesson.id})
-    first = show_step(lesson, lesson.steps[step_index], media=not state.text_only)
+    first = show_step(lesson, lesson.steps[step_index], state)
     return state, [record, Reply((intro,)), *first]
 
 
@@ -157,7 +176,7 @@ def advance(
     if index + 1 < len(at.lesson.steps):
         following = at.lesson.steps[index + 1]
         progress = replace(at.progress, step_id=following.id, step_attempts=0)
-        shown = show_step(at.lesson, following, media=not state.text_only)
+        shown = show_step(at.lesson, following, state)
         return state.with_progress(progress), effects + shown
     progress = replace(
         at.progress, status=LessonStatus.DONE, step_id=None, step_attempts=0, finished_at=now
@@ -211,7 +230,7 @@ def answer_quiz(
         state = replace(state, reviews=schedule_wrong(state.reviews, at.lesson.id, step.id, now))
         wrong = course_text(at.lesson.id, step.id, "wrong", step.wrong)
         parts = (question, N_("❌ {answer}", answer=chosen), wrong, N_("Try again."))
-        retry = Reply(parts, quiz_choices(at.lesson, step), edit_pressed=True)
+        retry = Reply(parts, quiz_choices(at.lesson, step, state.seed), edit_pressed=True)
         return state.with_progress(progress), [record, retry]
     score = at.progress.score + (1 if at.progress.step_attempts == 0 else 0)
     at = replace(at, progress=replace(at.progress, score=score))

@@ -153,7 +153,7 @@ def _review_question(state: LearnerState, course: Course, now: datetime) -> Repl
         step = lesson.step(item.step_id) if lesson is not None else None
         if lesson is None or not isinstance(step, QuizStep):
             continue
-        choices = quiz_choices(lesson, step, payloads.review)
+        choices = quiz_choices(lesson, step, state.seed, payloads.review)
         intro = N_("A quick question to remember:")
         return Reply((intro, course_text(lesson.id, step.id, "question", step.question)), choices)
     return None

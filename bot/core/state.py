@@ -65,7 +65,8 @@ class LearnerState:
     """Everything the core needs to decide the next step for one learner.
 
     ``choices`` are the payloads of the options last offered, in order, so a typed
-    number means the same as pressing that button.
+    number means the same as pressing that button. ``seed`` is stable for the learner
+    (their stored id) and orders their quiz options.
     """
 
     language: str | None = None
@@ -81,6 +82,7 @@ class LearnerState:
     reviews: Reviews = ()
     text_only: bool = False
     request: HelpRequest | None = None
+    seed: int = 0
 
     def nudge_view(self) -> NudgeState:
         """The nudge state with what the learner record says about zone and stopping."""

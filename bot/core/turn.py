@@ -320,4 +320,4 @@ def here(state: LearnerState, course: Course) -> list[Effect]:
     at = position(state, course)
     if at is None:
         return [main_menu(state, course)]
-    return show_step(at.lesson, at.step, media=not state.text_only)
+    return show_step(at.lesson, at.step, state)

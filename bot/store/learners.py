@@ -113,6 +113,7 @@ class LearnerRepository:
             nudge=nudge,
             reviews=reviews,
             text_only=row.text_only,
+            seed=row.id,
         )
 
     async def save(
