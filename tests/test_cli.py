@@ -74,3 +74,25 @@ def test_python_dash_m_bot_works() -> None:
     assert result.returncode == 0
     for command in ("run", "demo", "curriculum", "db"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("COACH_WEB_PORT", "eighty", "COACH_WEB_PORT: Input should be a valid integer"),
+        (
+            "COACH_TELEGRAM_WEBHOOK_URL",
+            "https://coach.example.org/telegram/webhook",
+            "COACH_TELEGRAM_WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_wrong_settings_are_told_in_one_sentence_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv("COACH_TELEGRAM_TOKEN", "123456789:AAFakeToken")
+    monkeypatch.setenv(variable, value)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert said in result.output
+    assert "Traceback" not in result.output and "AAFakeToken" not in result.output
