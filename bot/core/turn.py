@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from dataclasses import replace
+from datetime import datetime
 
-from bot.core import payloads
+from bot.core.buttons import press
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.handoff import (
@@ -18,51 +17,25 @@ from bot.core.handoff import (
 )
 from bot.core.lesson import (
     Outcome,
-    Position,
-    advance,
-    answer_quiz,
     position,
     practice_accepts,
-    show_step,
-    start_lesson,
     try_practice,
 )
-from bot.core.menus import language_choice, main_menu, module_menu, progress_report
+from bot.core.menus import language_choice, main_menu, progress_report
 from bot.core.nudges import after_learner_activity
-from bot.core.numbers import payload_number, typed_number
+from bot.core.numbers import typed_number
 from bot.core.reminders import (
-    nudge_button,
     pause_command,
     resume_command,
-    review_answer,
-    set_timezone,
     timezone_choice,
 )
 from bot.core.rules import Rules
 from bot.core.state import LearnerState, LearnerStatus, RequestStatus
-from bot.core.text import N_, Msg
+from bot.core.text import N_
+from bot.core.turn_context import Turn, not_understood
 from bot.course.model import Course, PracticeStep, QuizStep
 
 MAX_TEXT = 4096
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One event for one learner, with what the core needs to answer it."""
-
-    state: LearnerState
-    event: Inbound
-    course: Course
-    now: datetime
-    rules: Rules
-
-    @property
-    def languages(self) -> dict[str, str]:
-        return self.rules.languages
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(ZoneInfo(self.state.timezone)).date()
 
 
 def step(
@@ -93,7 +66,7 @@ def _dispatch(turn: Turn) -> Outcome:
     if event.kind is InboundKind.COMMAND:
         return _command(turn)
     if event.kind is InboundKind.BUTTON:
-        return _button(turn, event.payload or "")
+        return press(turn, event.payload or "")
     if state.language is None and event.chatter:
         return state, []
     if event.kind is InboundKind.TEXT:
@@ -149,113 +122,13 @@ def _command(turn: Turn) -> Outcome:
     return state, [Reply((N_("I don't know this command."),)), main_menu(state, turn.course)]
 
 
-def _button(turn: Turn, raw: str) -> Outcome:
-    state, course = turn.state, turn.course
-    payload = payloads.parse(raw)
-    if payload is None:
-        return _not_understood(turn, N_("This button does not work any more."), "unknown")
-    action, args = payload.action, payload.args
-    if action == "lang":
-        return _set_language(turn, args[0])
-    if state.language is None:
-        return state, [language_choice(turn.languages)]
-    if action == "menu":
-        return state, [main_menu(state, course)]
-    if action == "language":
-        return state, [language_choice(turn.languages)]
-    if action == "prog":
-        return state, [progress_report(state, course, turn.today)]
-    if action == "data":
-        return _toggle_text_only(turn)
-    if action == "ho":
-        if args[0] == "ask":
-            return ask_for_person(state, turn.rules)
-        outcome = handoff_button(state, args[0], args[1], turn.rules, turn.now)
-        if outcome is not None:
-            return outcome
-    if action == "tz":
-        return _set_timezone(turn, args[0])
-    if action == "nudge":
-        outcome = nudge_button(state, args[0], turn.rules, turn.now)
-        return outcome if outcome is not None else (state, here(state, course))
-    if action == "rev":
-        outcome = review_answer(state, course, args, turn.now)
-        if outcome is not None:
-            new_state, effects = outcome
-            return new_state, [*effects, *here(new_state, course)]
-    if action == "mod":
-        module = course.module(args[0])
-        if module is not None:
-            return state, [module_menu(state, module)]
-    elif action == "les":
-        lesson = course.lesson(args[0])
-        if lesson is not None:
-            return start_lesson(state, lesson, turn.now)
-    else:
-        at = position(state, course)
-        if at is not None and (at.lesson.id, at.step.id) == args[:2]:
-            return _step_action(turn, at, action, args)
-    return _not_understood(turn, N_("This button is from an earlier message."), "stale")
-
-
-def _step_action(turn: Turn, at: Position, action: str, args: tuple[str, ...]) -> Outcome:
-    """A button pressed on the current step: next, skip or a quiz answer."""
-    if action == "next" and not isinstance(at.step, QuizStep | PracticeStep):
-        return advance(turn.state, at, turn.course, turn.now, turn.today)
-    if action == "skip" and isinstance(at.step, PracticeStep):
-        record = Record("practice_skipped", {"lesson": at.lesson.id, "step": at.step.id})
-        state, effects = advance(turn.state, at, turn.course, turn.now, turn.today)
-        return state, [record, *effects]
-    option = payload_number(args[2]) if action == "ans" else None
-    if isinstance(at.step, QuizStep) and option is not None and option < len(at.step.options):
-        return answer_quiz(turn.state, at, option, turn.course, turn.now, turn.today)
-    return _not_understood(turn, N_("This button is from an earlier message."), "stale")
-
-
-def _set_language(turn: Turn, code: str) -> Outcome:
-    if code not in turn.languages:
-        return _not_understood(turn, N_("This button does not work any more."), "unknown")
-    first_time = turn.state.language is None
-    state = replace(turn.state, language=code)
-    effects: list[Effect] = [Record("language_set", {"language": code})]
-    if not first_time:
-        effects.append(Reply((N_("Done. I will write to you in this language."),)))
-        return state, [*effects, main_menu(state, turn.course)]
-    welcome = N_("Each lesson takes 1 to 3 minutes. Tap a button, or type its number: 1, 2, 3…")
-    effects.append(Reply((welcome,)))
-    if len(turn.rules.timezones) > 1:
-        return state, [*effects, timezone_choice(turn.rules, turn.now)]
-    state = replace(state, timezone=turn.rules.timezones[0])
-    return state, [*effects, main_menu(state, turn.course)]
-
-
-def _toggle_text_only(turn: Turn) -> Outcome:
-    """Pictures and sounds off to save data, or on again."""
-    state = replace(turn.state, text_only=not turn.state.text_only)
-    if state.text_only:
-        said = N_("Pictures and sounds are off: lessons cost less data. Tap again to turn them on.")
-    else:
-        said = N_("Pictures and sounds are on again.")
-    record = Record("text_only_set", {"on": state.text_only})
-    return state, [record, Reply((said,)), main_menu(state, turn.course)]
-
-
-def _set_timezone(turn: Turn, index: str) -> Outcome:
-    state = set_timezone(turn.state, index, turn.rules)
-    if state is None:
-        return _not_understood(turn, N_("This button does not work any more."), "unknown")
-    said = N_("Thank you. I will write to you only in the daytime.")
-    record = Record("timezone_set", {"timezone": state.timezone})
-    return state, [record, Reply((said,)), main_menu(state, turn.course)]
-
-
 def _text(turn: Turn) -> Outcome:
     state, text = turn.state, (turn.event.text or "").strip()
     at = position(state, turn.course)
     if not text:
-        return _not_understood(turn, N_("Your message was empty."), "empty")
+        return not_understood(turn, N_("Your message was empty."), "empty")
     if len(text) > MAX_TEXT:
-        return _not_understood(turn, N_("Your message is too long for me."), "too_long")
+        return not_understood(turn, N_("Your message is too long for me."), "too_long")
     request, number = state.request, typed_number(text)
     if request is not None and request.step == "other":
         return topic_written(state, text, turn.rules)
@@ -272,19 +145,19 @@ def _text(turn: Turn) -> Outcome:
     ):
         return try_practice(state, at, turn.event, turn.course, turn.now, turn.today)
     if number is not None and 1 <= number <= len(state.choices):
-        return _button(turn, state.choices[number - 1])
+        return press(turn, state.choices[number - 1])
     if state.language is None:
         return state, [language_choice(turn.languages)]
     if number is not None and state.choices:
         wrong_number = N_("Please type a number from 1 to {last}.", last=len(state.choices))
-        return _not_understood(turn, wrong_number, "number_out_of_range")
+        return not_understood(turn, wrong_number, "number_out_of_range")
     if at is not None and isinstance(at.step, PracticeStep):
         return try_practice(state, at, turn.event, turn.course, turn.now, turn.today)
     if at is not None and isinstance(at.step, QuizStep):
         last = len(at.step.options)
         ask = N_("Please answer with a button, or type a number from 1 to {last}.", last=last)
-        return _not_understood(turn, ask, "text_in_quiz")
-    return _not_understood(
+        return not_understood(turn, ask, "text_in_quiz")
+    return not_understood(
         turn, N_("I did not understand. Tap a button or type its number."), "text"
     )
 
@@ -299,25 +172,4 @@ def _media(turn: Turn) -> Outcome:
             "relay", media=turn.event.kind.value, message_id=turn.event.message_id
         )
         return turn.state, [relay]
-    return _not_understood(turn, N_("Thank you! I cannot use this here."), "unexpected_media")
-
-
-def _not_understood(turn: Turn, why: Msg, reason: str) -> Outcome:
-    """Say what went wrong, then show again where the learner is; nothing is lost.
-
-    In a group, talk that was not meant for the coach gets no answer.
-    """
-    record = Record("input_refused", {"reason": reason, "kind": turn.event.kind.value})
-    if turn.event.chatter:
-        return turn.state, [record]
-    return turn.state, [record, Reply((why,)), *here(turn.state, turn.course)]
-
-
-def here(state: LearnerState, course: Course) -> list[Effect]:
-    """The messages that show the learner where they are: their step, or the menu."""
-    if state.language is None:
-        return []
-    at = position(state, course)
-    if at is None:
-        return [main_menu(state, course)]
-    return show_step(at.lesson, at.step, state)
+    return not_understood(turn, N_("Thank you! I cannot use this here."), "unexpected_media")

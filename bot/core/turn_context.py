@@ -1,0 +1,57 @@
+"""One event for one learner, with what the core needs to answer it, and the answers every
+part of a turn shares: "not understood" and "here is where you are"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.core.effects import Effect, Record, Reply
+from bot.core.events import Inbound
+from bot.core.lesson import Outcome, position, show_step
+from bot.core.menus import main_menu
+from bot.core.rules import Rules
+from bot.core.state import LearnerState
+from bot.core.text import Msg
+from bot.course.model import Course
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One event for one learner, with what the core needs to answer it."""
+
+    state: LearnerState
+    event: Inbound
+    course: Course
+    now: datetime
+    rules: Rules
+
+    @property
+    def languages(self) -> dict[str, str]:
+        return self.rules.languages
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(ZoneInfo(self.state.timezone)).date()
+
+
+def not_understood(turn: Turn, why: Msg, reason: str) -> Outcome:
+    """Say what went wrong, then show again where the learner is; nothing is lost.
+
+    In a group, talk that was not meant for the coach gets no answer.
+    """
+    record = Record("input_refused", {"reason": reason, "kind": turn.event.kind.value})
+    if turn.event.chatter:
+        return turn.state, [record]
+    return turn.state, [record, Reply((why,)), *here(turn.state, turn.course)]
+
+
+def here(state: LearnerState, course: Course) -> list[Effect]:
+    """The messages that show the learner where they are: their step, or the menu."""
+    if state.language is None:
+        return []
+    at = position(state, course)
+    if at is None:
+        return [main_menu(state, course)]
+    return show_step(at.lesson, at.step, state)
