@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from bot.course.answer_patterns import PatternError, compile_pattern
 from bot.course.chat_text import chat_length
 from bot.course.model import (
     CheckpointStep,
@@ -15,12 +14,10 @@ from bot.course.model import (
     MediaKind,
     MessageStep,
     Module,
-    PracticeKind,
-    PracticeStep,
-    QuizStep,
     Step,
 )
 from bot.course.problems import CourseError, Problem
+from bot.course.steps import practice_step, quiz_step
 from bot.course.timing import timing_problems
 from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
@@ -47,7 +44,6 @@ STEP_FIELDS = {
     "checkpoint": ("text",),
 }
 KINDS = ", ".join(STEP_FIELDS)
-NEEDS_TARGET = (PracticeKind.REPLY, PracticeKind.FORWARD)
 UNLISTED = f'this lesson is not listed in {MANIFEST}; add "{{id}}" to the lessons of its module'
 
 
@@ -233,9 +229,9 @@ class _LessonReader:
         if kind == "message":
             return [self.message(fields, step_id)]
         if kind == "quiz":
-            return [_quiz(fields, step_id)]
+            return [quiz_step(fields, step_id)]
         if kind == "practice":
-            return [_practice(fields, step_id)]
+            return [practice_step(fields, step_id)]
         return [CheckpointStep(step_id, fields.text("text"))]
 
     def message(self, fields: Fields, step_id: str) -> MessageStep:
@@ -280,48 +276,3 @@ def _competence(fields: Fields) -> str | None:
             "competence", f'"competence" must be a DigComp 2.2 code like "2.1", not "{value}"'
         )
     return code if code in COMPETENCES else None
-
-
-def _quiz(fields: Fields, step_id: str) -> QuizStep:
-    question, right, wrong = fields.text("question"), fields.text("right"), fields.text("wrong")
-    options = tuple(
-        fields.as_text(item, line, "an option") for item, line in fields.lines("options")
-    )
-    answer, count = fields.get("answer"), len(options)
-    if isinstance(fields.get("options"), list) and not 2 <= count <= 4:
-        fields.problem("options", f"a quiz needs 2 to 4 options, not {count}")
-    if "answer" not in fields:
-        fields.problem(
-            None, 'the quiz has no right answer; add "answer:" and the number of the right option'
-        )
-    elif not isinstance(answer, int) or isinstance(answer, bool):
-        fields.problem("answer", '"answer" must be the number of the right option, like 2')
-    elif 2 <= count <= 4 and not 1 <= answer <= count:
-        fields.problem("answer", f'"answer" is {answer} but the options are numbered 1 to {count}')
-    else:
-        return QuizStep(step_id, question, options, answer - 1, right, wrong)
-    return QuizStep(step_id, question, options, -1, right, wrong)
-
-
-def _practice(fields: Fields, step_id: str) -> PracticeStep:
-    raw, prompt, hint = fields.text("expect"), fields.text("prompt"), fields.text("hint")
-    success, pattern = fields.text("success"), fields.optional_text("pattern")
-    target = fields.optional_text("target")
-    known = raw in set(PracticeKind)
-    expect = PracticeKind(raw) if known else PracticeKind.TEXT
-    if raw and not known:
-        fields.problem("expect", f'"expect" must be one of: {", ".join(PracticeKind)}; not "{raw}"')
-    elif known and expect is PracticeKind.TEXT and "pattern" not in fields:
-        fields.problem(None, 'a text practice needs a "pattern" that the answer must match')
-    elif known and expect in NEEDS_TARGET and "target" not in fields:
-        verb = "reply to" if expect is PracticeKind.REPLY else "forward"
-        fields.problem("expect", f'a {expect} practice needs a "target": the message to {verb}')
-    if known and "pattern" in fields and expect is not PracticeKind.TEXT:
-        fields.problem("pattern", '"pattern" is only used when "expect" is text')
-    if known and "target" in fields and expect not in NEEDS_TARGET:
-        fields.problem("target", '"target" is only used when "expect" is reply or forward')
-    try:
-        compile_pattern(pattern or "")
-    except PatternError as error:
-        fields.problem("pattern", f'"pattern" is not a pattern the coach can run: {error}')
-    return PracticeStep(step_id, prompt, expect, hint, success, pattern, target)
