@@ -36,6 +36,10 @@ class Desk:
         invite = await volunteers.invite(name, languages, [], "coach_test_bot")
         assert await volunteers.redeem(invite.link.split(f"start={INVITE_PREFIX}")[1], telegram_id)
 
+    async def volunteer_id(self, name: str) -> int:
+        volunteers = Volunteers(self.coach.store, lambda: datetime.now(UTC))
+        return next(v.id for v in await volunteers.listed() if v.name == name)
+
     async def inbox(self, telegram_id: str) -> list[OutboxRow]:
         """What a volunteer was sent, marking it delivered as Telegram would."""
         async with self.coach.store.unit_of_work() as uow:

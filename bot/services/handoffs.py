@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,6 @@ class HandoffDesk:
     escalate_after: timedelta = timedelta(minutes=30)
     default_language: str = "en"
     on_outbox: Callable[[], None] | None = None
-    _keys: int = field(default=0, repr=False)
 
     # --- what the learner's side asks for, inside the learner's transaction
 
@@ -77,21 +76,19 @@ class HandoffDesk:
         handoff = await uow.session.get(Handoff, handoff_id)
         if handoff is None:
             return
+        aid = await self._record(uow, handoff, f"learner_{action.kind}", now)
         if action.kind in ("open", "update"):
             handoff.escalate_at = now + self.escalate_after
             handoff.day_ends_at = self._day_end(learner, now)
             await self._alert(
-                uow, handoff, learner, now, everyone=False, updated=action.kind == "update"
+                uow, handoff, learner, now, aid, everyone=False, updated=action.kind == "update"
             )
         elif action.kind == "cancel":
-            await self._edit_alerts(
-                uow, handoff, N_("Request #{id} was cancelled by the learner.", id=handoff.id), now
-            )
-            await self._tell_volunteer(
-                uow, handoff, N_("Request #{id} was cancelled by the learner.", id=handoff.id), now
-            )
+            cancelled = N_("Request #{id} was cancelled by the learner.", id=handoff.id)
+            await self._edit_alerts(uow, handoff, cancelled, now, aid)
+            await self._tell_volunteer(uow, handoff, cancelled, now, aid)
         elif action.kind == "relay":
-            await self._relay_to_volunteer(uow, handoff, learner, action, now)
+            await self._relay_to_volunteer(uow, handoff, learner, action, now, aid)
         elif action.kind == "rate":
             handoff.rating = action.rating
         elif action.kind == "comment":
@@ -126,13 +123,15 @@ class HandoffDesk:
             handoff = await uow.session.get(Handoff, handoff_id)
             learner = await uow.session.get(Learner, handoff.learner_id) if handoff else None
             assert handoff is not None and learner is not None
+            aid = await self._record(uow, handoff, "claimed", now, volunteer.id)
             taken = N_("Request #{id}: taken by {name}.", id=handoff.id, name=volunteer.name)
-            await self._edit_alerts(uow, handoff, taken, now)
+            await self._edit_alerts(uow, handoff, taken, now, aid)
             await self._to_volunteer(
                 uow,
                 volunteer,
                 handoff,
                 now,
+                aid,
                 "claimed",
                 N_(
                     "You are helping with request #{id}. "
@@ -147,6 +146,7 @@ class HandoffDesk:
                 learner,
                 handoff,
                 now,
+                aid,
                 "claimed",
                 N_("{name} will help you. {where}", name=volunteer.name, where=where),
             )
@@ -166,7 +166,8 @@ class HandoffDesk:
             learner = await uow.session.get(Learner, handoff.learner_id)
             assert learner is not None
             said = N_("💬 {name}: {text}", name=volunteer.name, text=Verbatim(text))
-            await self._to_learner(uow, learner, handoff, now, f"reply-{self._next_key()}", said)
+            aid = await self._record(uow, handoff, "replied", now, volunteer.id)
+            await self._to_learner(uow, learner, handoff, now, aid, "reply", said)
         self._notify()
         return DeskResult(True)
 
@@ -188,16 +189,17 @@ class HandoffDesk:
             learner = await uow.session.get(Learner, handoff.learner_id)
             assert learner is not None
             question = rating_question()
+            aid = await self._record(uow, handoff, "closed", now, volunteer.id)
             learner.handoff_open = False
             learner.choices = [choice.payload for choice in question.choices]
             learner.version += 1
-            await self._to_learner(uow, learner, handoff, now, "rating", question)
+            await self._to_learner(uow, learner, handoff, now, aid, "rating", question)
             note = N_(
                 "Request #{id} is closed. Thank you! To add a note, reply to this message.",
                 id=handoff.id,
             )
             await self._to_volunteer(
-                uow, volunteer, handoff, now, "closed", note, tag=f"note:{handoff.id}"
+                uow, volunteer, handoff, now, aid, "closed", note, tag=f"note:{handoff.id}"
             )
         self._notify()
         return DeskResult(True)
@@ -256,13 +258,15 @@ class HandoffDesk:
                 learner = await uow.session.get(Learner, handoff.learner_id)
                 assert learner is not None
                 handoff.escalate_at = None
-                await self._alert(uow, handoff, learner, now, everyone=True, updated=False)
+                aid = await self._record(uow, handoff, "escalated", now)
+                await self._alert(uow, handoff, learner, now, aid, everyone=True, updated=False)
                 done += 1
             for handoff in list(await uow.session.scalars(ending)):
                 learner = await uow.session.get(Learner, handoff.learner_id)
                 assert learner is not None
                 handoff.day_ends_at = None
-                await self._to_learner(uow, learner, handoff, now, "day-end", self._sorry(now))
+                aid = await self._record(uow, handoff, "day_end", now)
+                await self._to_learner(uow, learner, handoff, now, aid, "day-end", self._sorry(now))
                 done += 1
         if done:
             self._notify()
@@ -281,9 +285,13 @@ class HandoffDesk:
             )
             for handoff in held:
                 handoff.status, handoff.volunteer_id, handoff.claimed_at = "open", None, None
+                handoff.escalate_at = now + self.escalate_after
                 learner = await uow.session.get(Learner, handoff.learner_id)
                 assert learner is not None
-                await self._alert(uow, handoff, learner, now, everyone=True, updated=False)
+                handoff.day_ends_at = self._day_end(learner, now)
+                aid = await self._record(uow, handoff, "requeued", now, volunteer_id)
+                await self._tell_learner_requeued(uow, learner, handoff, now, aid)
+                await self._alert(uow, handoff, learner, now, aid, everyone=True, updated=False)
         self._notify()
         return len(held)
 
@@ -306,8 +314,9 @@ class HandoffDesk:
                     "No need to go.",
                     id=handoff.id,
                 )
-                await self._tell_volunteer(uow, handoff, said, now)
-                await self._edit_alerts(uow, handoff, said, now)
+                aid = await self._record(uow, handoff, "unreachable", now)
+                await self._tell_volunteer(uow, handoff, said, now, aid)
+                await self._edit_alerts(uow, handoff, said, now, aid)
                 handoff.status, handoff.closed_at, handoff.outcome = "cancelled", now, "unreachable"
         self._notify()
 
@@ -319,6 +328,7 @@ class HandoffDesk:
         handoff: Handoff,
         learner: Learner,
         now: datetime,
+        aid: int,
         *,
         everyone: bool,
         updated: bool,
@@ -347,7 +357,7 @@ class HandoffDesk:
             reply = Reply(
                 (heading, *self._details(handoff, learner)), (claim,), tag=f"alert:{handoff.id}"
             )
-            key = f"handoff:{handoff.id}:alert:{now.isoformat()}:{self._next_key()}:{chat_id}"
+            key = f"handoff:{handoff.id}:alert:{aid}:{chat_id}"
             await self._send(
                 uow, VOLUNTEER_CHANNEL, chat_id, chat_id, None, language, reply, key, now
             )
@@ -406,6 +416,7 @@ class HandoffDesk:
         learner: Learner,
         action: HandoffAction,
         now: datetime,
+        aid: int,
     ) -> None:
         volunteer = (
             await uow.session.get(Volunteer, handoff.volunteer_id) if handoff.volunteer_id else None
@@ -432,7 +443,7 @@ class HandoffDesk:
         media = None
         if action.media and action.message_id and learner.channel == VOLUNTEER_CHANNEL:
             media = {"kind": "copy", "from_chat": learner.chat_id, "message_id": action.message_id}
-        key = f"handoff:{handoff.id}:relay:{now.timestamp()}:{self._next_key()}"
+        key = f"handoff:{handoff.id}:relay:{aid}"
         await self._send(
             uow,
             VOLUNTEER_CHANNEL,
@@ -447,7 +458,7 @@ class HandoffDesk:
         )
 
     async def _edit_alerts(
-        self, uow: UnitOfWork, handoff: Handoff, said: Msg, now: datetime
+        self, uow: UnitOfWork, handoff: Handoff, said: Msg, now: datetime, aid: int
     ) -> None:
         alerts = await uow.session.scalars(
             select(OutboxRow).where(
@@ -458,7 +469,7 @@ class HandoffDesk:
             to = Destination(
                 alert.channel,
                 alert.chat_id,
-                f"handoff:{handoff.id}:edit:{alert.id}:{self._next_key()}",
+                f"handoff:{handoff.id}:edit:{alert.id}:{aid}",
                 pressed_message_id=alert.platform_message_id,
             )
             channel = self.channels.get(alert.channel, Capabilities(alert.channel))
@@ -468,13 +479,13 @@ class HandoffDesk:
                 await uow.outbox.add(row)
 
     async def _tell_volunteer(
-        self, uow: UnitOfWork, handoff: Handoff, said: Msg, now: datetime
+        self, uow: UnitOfWork, handoff: Handoff, said: Msg, now: datetime, aid: int
     ) -> None:
         volunteer = (
             await uow.session.get(Volunteer, handoff.volunteer_id) if handoff.volunteer_id else None
         )
         if volunteer is not None:
-            await self._to_volunteer(uow, volunteer, handoff, now, f"tell-{self._next_key()}", said)
+            await self._to_volunteer(uow, volunteer, handoff, now, aid, "tell", said)
 
     async def _to_volunteer(
         self,
@@ -482,13 +493,14 @@ class HandoffDesk:
         volunteer: Volunteer,
         handoff: Handoff,
         now: datetime,
+        aid: int,
         purpose: str,
         said: Msg,
         tag: str | None = None,
     ) -> None:
         assert volunteer.telegram_user_id is not None
         reply = Reply((said,), tag=tag or f"relay:{handoff.id}")
-        key = f"handoff:{handoff.id}:{purpose}:{volunteer.id}"
+        key = f"handoff:{handoff.id}:{purpose}:{aid}:{volunteer.id}"
         chat = volunteer.telegram_user_id
         await self._send(
             uow, VOLUNTEER_CHANNEL, chat, chat, None, self._language_of(volunteer), reply, key, now
@@ -500,12 +512,13 @@ class HandoffDesk:
         learner: Learner,
         handoff: Handoff,
         now: datetime,
+        aid: int,
         purpose: str,
         said: Msg | Reply,
     ) -> None:
         reply = said if isinstance(said, Reply) else Reply((said,))
         language = learner.language or self.default_language
-        key = f"handoff:{handoff.id}:{purpose}:learner"
+        key = f"handoff:{handoff.id}:{purpose}:{aid}:learner"
         await self._send(
             uow,
             learner.channel,
@@ -582,9 +595,28 @@ class HandoffDesk:
         end = local.replace(hour=20, minute=0, second=0, microsecond=0)
         return end if end > local else end + timedelta(days=1)
 
-    def _next_key(self) -> int:
-        self._keys += 1
-        return self._keys
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        handoff: Handoff,
+        action: str,
+        now: datetime,
+        volunteer_id: int | None = None,
+    ) -> int:
+        """Log a desk action (ids and times only); its id makes each message's key unique."""
+        data: dict[str, int] = {"handoff": handoff.id}
+        if volunteer_id is not None:
+            data["volunteer"] = volunteer_id
+        return await uow.record_returning_id(handoff.learner_id, f"handoff_{action}", data, now)
+
+    async def _tell_learner_requeued(
+        self, uow: UnitOfWork, learner: Learner, handoff: Handoff, now: datetime, aid: int
+    ) -> None:
+        said = N_(
+            "The volunteer who was going to help you is no longer available. "
+            "I am asking the other volunteers now."
+        )
+        await self._to_learner(uow, learner, handoff, now, aid, "requeued", said)
 
     def _notify(self) -> None:
         if self.on_outbox is not None:

@@ -38,6 +38,15 @@ class UnitOfWork:
     ) -> None:
         self.session.add(EventRow(learner_id=learner_id, name=name, data=data, at=at))
 
+    async def record_returning_id(
+        self, learner_id: int | None, name: str, data: dict[str, Any], at: datetime
+    ) -> int:
+        """Record an event now and return its id, unique across processes and restarts."""
+        row = EventRow(learner_id=learner_id, name=name, data=data, at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
     async def events(self, name: str | None = None) -> list[EventRow]:
         query = select(EventRow).order_by(EventRow.id)
         if name is not None:
