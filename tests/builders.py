@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.rules import Rules
+from bot.course.holder import CourseHolder
 from bot.course.model import (
     CheckpointStep,
     Course,
@@ -16,6 +21,9 @@ from bot.course.model import (
     PracticeStep,
     QuizStep,
 )
+from bot.i18n import Catalogs
+from bot.services.coach import CoachService
+from bot.store.unit_of_work import Store
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 LANGUAGES = {"en": "English", "fr": "Français", "ar": "العربية"}
@@ -91,3 +99,20 @@ def button(payload: str, who: Sender | None = None, at: datetime | None = None) 
 
 def media(kind: InboundKind, who: Sender | None = None, at: datetime | None = None) -> Inbound:
     return _event(kind, who, at)
+
+
+def coach_service(
+    engine: AsyncEngine, course: Path | None = None, languages: tuple[str, ...] = ("en", "fr", "ar")
+) -> CoachService:
+    """The coach service on ``engine``, a test course (the journey one unless said) and NOW."""
+    from tests.conftest import JOURNEY_COURSE, ROOT
+
+    catalogs = Catalogs(ROOT / "locales", list(languages), "en")
+    return CoachService(
+        Store(engine),
+        CourseHolder.load(course or JOURNEY_COURSE),
+        catalogs,
+        Rules(catalogs.names()),
+        default_language="en",
+        clock=lambda: NOW,
+    )

@@ -11,14 +11,9 @@ from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channel import Buttons, Capabilities
-from bot.core.rules import Rules
-from bot.course.holder import CourseHolder
-from bot.i18n import Catalogs
 from bot.services.coach import CoachService, Unavailable
 from bot.store.database import create_engine
-from bot.store.unit_of_work import Store
-from tests.builders import NOW, button, command, sender
-from tests.conftest import JOURNEY_COURSE, ROOT
+from tests.builders import button, coach_service, command, sender
 from tests.stalled_proxy import stalled_proxy
 
 CHANNEL = Capabilities("test", Buttons.INLINE, pull=True)
@@ -26,23 +21,11 @@ SHORT = 0.5  # seconds: the bound under test, kept short so the suite stays quic
 NEVER = 15.0  # seconds: far beyond every bound; a test that waits this long found a hang
 
 
-def coach_on(engine: AsyncEngine) -> CoachService:
-    catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
-    return CoachService(
-        Store(engine),
-        CourseHolder.load(JOURNEY_COURSE),
-        catalogs,
-        Rules(catalogs.names()),
-        default_language="en",
-        clock=lambda: NOW,
-    )
-
-
 @pytest.fixture
 async def bounded(engine: AsyncEngine, database_url: str) -> AsyncIterator[CoachService]:
     """The coach on the test database, with every database wait bounded by SHORT."""
     short = create_engine(database_url, timeout=SHORT)
-    yield coach_on(short)
+    yield coach_service(short)
     await short.dispose()
 
 
@@ -85,7 +68,7 @@ async def test_a_frozen_network_to_postgresql_makes_events_unavailable_not_a_han
 ) -> None:
     async with stalled_proxy(postgres_url) as (proxy, through):
         frozen = create_engine(through, timeout=SHORT)
-        service = coach_on(frozen)
+        service = coach_service(frozen)
         await service.handle(command("start", sender("u1")), CHANNEL)
         proxy.freeze()
         with pytest.raises(Unavailable):

@@ -11,29 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channel import Buttons, Capabilities
-from bot.core.rules import Rules
-from bot.course.holder import CourseHolder
-from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 from bot.store.tables import EventRow, Learner, OutboxRow
-from bot.store.unit_of_work import Store
-from tests.builders import NOW, button, command, sender, text
-from tests.conftest import JOURNEY_COURSE, ROOT
+from tests.builders import NOW, button, coach_service, command, sender, text
 
 CHANNEL = Capabilities("test", Buttons.INLINE, pull=False)
 
 
 @pytest.fixture
 async def service(engine: AsyncEngine) -> AsyncIterator[CoachService]:
-    catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
-    yield CoachService(
-        Store(engine),
-        CourseHolder.load(JOURNEY_COURSE),
-        catalogs,
-        Rules(catalogs.names()),
-        default_language="en",
-        clock=lambda: NOW,
-    )
+    yield coach_service(engine)
 
 
 async def count(engine: AsyncEngine, what: object) -> int:

@@ -13,12 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channel import Buttons, Capabilities
-from bot.core.rules import Rules
-from bot.course.holder import CourseHolder
-from bot.i18n import Catalogs
 from bot.services.coach import CoachService
-from bot.store.unit_of_work import Store
-from tests.builders import NOW, button, command, sender, text
+from tests.builders import button, coach_service, command, sender, text
 from tests.conftest import ROOT
 
 CHANNEL = Capabilities("test", Buttons.INLINE, pull=True)
@@ -28,15 +24,7 @@ EMAIL_COURSE = ROOT / "tests" / "fixtures" / "courses" / "email-practice"
 
 @pytest.fixture
 def service(engine: AsyncEngine) -> CoachService:
-    catalogs = Catalogs(ROOT / "locales", ["en"], "en")
-    return CoachService(
-        Store(engine),
-        CourseHolder.load(EMAIL_COURSE),
-        catalogs,
-        Rules(catalogs.names()),
-        default_language="en",
-        clock=lambda: NOW,
-    )
+    return coach_service(engine, EMAIL_COURSE, ("en",))
 
 
 async def at_the_practice(service: CoachService, who: str) -> None:
