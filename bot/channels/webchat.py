@@ -18,6 +18,7 @@ from bot.channels.base import ChannelParts, Wiring
 from bot.core.channel import Buttons, Capabilities
 from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.lesson import asked_gesture
 from bot.core.text import N_
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService, Unavailable
@@ -272,8 +273,9 @@ class WebChat:
             "text": message.text,
             "buttons": [{"label": b.label, "payload": b.payload} for b in message.buttons],
             "media": media,
-            "lang": message.language,
+            "lang": message.language.replace("_", "-"),  # a BCP 47 tag: fa-AF
             "direction": "rtl" if self.catalogs.is_rtl(message.language) else "ltr",
+            "asks": asked_gesture(self.service.courses.course, message.tag),
         }
 
 

@@ -271,3 +271,14 @@ def try_practice(
     skip = Choice(N_("Skip this task"), payloads.skip(at.lesson.id, step.id))
     hint = Reply((course_text(at.lesson.id, step.id, "hint", step.hint),), (skip,))
     return state.with_progress(progress), [Record("practice_hint", data), hint]
+
+
+def asked_gesture(course: Course, tag: str | None) -> str | None:
+    """``reply`` or ``forward`` when a message is the one a practice step asks the learner
+    to reply to or forward; a chat page offers those gestures on that message only."""
+    lesson_id, _, step_id = (tag or "").partition("/")
+    lesson = course.lesson(lesson_id)
+    step = lesson.step(step_id) if lesson is not None else None
+    if isinstance(step, PracticeStep) and step.expect in (PracticeKind.REPLY, PracticeKind.FORWARD):
+        return step.expect.value
+    return None

@@ -17,9 +17,11 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 from bot.store.unit_of_work import Store
 from bot.web.errors import NOT_FOUND, Sentences, error_middleware, quiet_bad_requests
+from bot.web.fonts import Fonts
 from bot.web.headers import add_security_headers
 from bot.web.keys import ConversationKeys
 from bot.web.openapi import OPENAPI
+from bot.web.page import ChatPage
 from bot.web.plumbing import WebPlumbing
 from bot.web.preview import SESSION_HOURS, TrainerPreview
 
@@ -68,9 +70,6 @@ def make_app(
     app[CONVERSATION_KEYS] = plumbing.keys
     app.on_response_prepare.append(add_security_headers)
 
-    async def page(_request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
-
     async def health(request: web.Request) -> web.Response:
         """A real query under a short deadline: a database that is late is unhealthy."""
         try:
@@ -86,7 +85,7 @@ def make_app(
         return web.json_response(OPENAPI)
 
     every = [
-        web.get("/", page),
+        *chat_page(settings, sentences).routes(),
         web.get("/healthz", health),
         web.get("/api/openapi.json", openapi),
         files("/static", STATIC, sentences),
@@ -97,6 +96,12 @@ def make_app(
         every.append(files("/curriculum/media", media, sentences))
     app.add_routes(every)
     return app
+
+
+def chat_page(settings: Settings, sentences: Sentences) -> ChatPage:
+    """The web chat page; fonts come from node_modules beside the locales (see README)."""
+    fonts = Fonts(settings.locales_path.resolve().parent / "node_modules" / "@fontsource")
+    return ChatPage(sentences.catalogs, sentences.default_language, fonts, settings.max_upload_mb)
 
 
 def files(prefix: str, folder: Path, sentences: Sentences) -> web.RouteDef:

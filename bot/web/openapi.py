@@ -11,7 +11,7 @@ _ERROR = {
 }
 _MESSAGE = {
     "type": "object",
-    "required": ["id", "text", "buttons", "media", "lang", "direction"],
+    "required": ["id", "text", "buttons", "media", "lang", "direction", "asks"],
     "properties": {
         "id": {"type": "integer", "description": "Ask for what came after it with ?after=id."},
         "text": {"type": "string"},
@@ -33,8 +33,12 @@ _MESSAGE = {
                 },
             ]
         },
-        "lang": {"type": "string"},
+        "lang": {"type": "string", "description": "A BCP 47 language tag, e.g. fa-AF."},
         "direction": {"enum": ["ltr", "rtl"]},
+        "asks": {
+            "enum": [None, "reply", "forward"],
+            "description": "A lesson asks the learner to reply to this message or forward it.",
+        },
     },
 }
 _MESSAGES = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}

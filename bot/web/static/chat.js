@@ -2,43 +2,6 @@
 (function () {
   'use strict';
   var MAX_FILE = 10485760, POLL = 5000, POLL_MAX = 60000, TRIES = 5, KEEP = 300;
-  var T = {
-    en: {
-      send: 'Send', attach: 'Attach', photo: 'Photo', voice: 'Voice note', document: 'Document',
-      location: 'Location', contact: 'Contact', reply: 'Reply', forward: 'Forward', cancel: 'Cancel',
-      notSent: 'not sent — tap to retry', sending: 'Sending…', tooBig: 'This file is too big (over 10 MB).',
-      lat: 'Latitude', lon: 'Longitude', name: 'Name', phone: 'Phone', message: 'Message',
-      placeholder: 'Write a message…', myPos: 'Use my current position', orType: 'Or type a position:',
-      geoFail: 'Position not available. You can type one instead.',
-      badPos: 'Latitude: from -90 to 90. Longitude: from -180 to 180.',
-      offline: 'No connection. Your messages will be sent when you are back online.',
-      forwarded: 'Forwarded message', error: 'Something went wrong. Please try again.', mb: 'MB'
-    },
-    fr: {
-      send: 'Envoyer', attach: 'Joindre', photo: 'Photo', voice: 'Message vocal', document: 'Document',
-      location: 'Position', contact: 'Contact', reply: 'Répondre', forward: 'Transférer', cancel: 'Annuler',
-      notSent: 'non envoyé — touchez pour réessayer', sending: 'Envoi…',
-      tooBig: 'Ce fichier est trop gros (plus de 10 Mo).',
-      lat: 'Latitude', lon: 'Longitude', name: 'Nom', phone: 'Téléphone', message: 'Message',
-      placeholder: 'Écrivez un message…', myPos: 'Utiliser ma position actuelle', orType: 'Ou tapez une position\u00a0:',
-      geoFail: 'Position introuvable. Vous pouvez la taper vous-même.',
-      badPos: 'Latitude\u00a0: de -90 à 90. Longitude\u00a0: de -180 à 180.',
-      offline: 'Pas de connexion. Vos messages partiront dès le retour du réseau.',
-      forwarded: 'Message transféré', error: 'Un problème est survenu. Réessayez.', mb: 'Mo'
-    },
-    ar: {
-      send: 'إرسال', attach: 'إرفاق', photo: 'صورة', voice: 'رسالة صوتية', document: 'مستند',
-      location: 'الموقع', contact: 'جهة اتصال', reply: 'رد', forward: 'إعادة توجيه', cancel: 'إلغاء',
-      notSent: 'لم تُرسَل — اضغط لإعادة المحاولة', sending: 'جارٍ الإرسال…',
-      tooBig: 'هذا الملف كبير جدًا (أكثر من 10 ميغابايت).',
-      lat: 'خط العرض', lon: 'خط الطول', name: 'الاسم', phone: 'رقم الهاتف', message: 'الرسالة',
-      placeholder: 'اكتب رسالة…', myPos: 'استخدام موقعي الحالي', orType: 'أو اكتب إحداثيات الموقع:',
-      geoFail: 'تعذّر تحديد الموقع. يمكنك كتابته بنفسك.',
-      badPos: 'خط العرض: من -90 إلى 90. خط الطول: من -180 إلى 180.',
-      offline: 'لا يوجد اتصال. ستُرسَل رسائلك عند عودة الاتصال.',
-      forwarded: 'رسالة مُعاد توجيهها', error: 'حدث خطأ. يُرجى المحاولة مرة أخرى.', mb: 'ميغابايت'
-    }
-  };
   function $(id) { return document.getElementById(id); }
   var log = $('log'), input = $('msg'), menu = $('menu'), attachBtn = $('attach');
   var locform = $('locform'), contform = $('contform'), replybar = $('replybar');
@@ -80,7 +43,7 @@
     var raw = conv && JSON.parse(LS.getItem(SK()));
     if (raw && Array.isArray(raw.items)) store = { last: +raw.last || 0, items: raw.items };
   } catch (e) { /* unreadable: start fresh */ }
-  var seen = {}, files = {}, els = new WeakMap(), replyTo = null, ui = 'en';
+  var seen = {}, files = {}, els = new WeakMap(), replyTo = null;
 
   function save() {
     var items = store.items.filter(function (it) { return it.t !== 's'; });
@@ -89,21 +52,50 @@
     }
   }
 
-  /* Language of the page: the latest coach message, else the phone's, else English. */
-  function pick(l) { l = String(l || '').toLowerCase().split(/[-_]/)[0]; return T.hasOwnProperty(l) ? l : null; }
-  function tr(k) { return T[ui][k] || T.en[k]; }
+  /* The page's words come from the catalogs (bot/web/page_texts.py): the server sends the
+     page in the phone's language; a conversation in another language fetches its words
+     (tag, direction, texts, font) from /webchat/texts/<tag>, which the browser caches. */
+  var html = document.documentElement, PAGE = html.lang, L = null, asked = PAGE, langs = {};
+  try { setLang(langs[PAGE] = JSON.parse(html.getAttribute('data-page'))); } catch (e) { asked = null; }
+  function tr(k) { return (L && L.texts[k]) || ''; }
+  function wanted() {
+    for (var i = store.items.length - 1; i >= 0; i--) {
+      var it = store.items[i];
+      if (it.t === 'b' && it.lang) return it.lang;
+    }
+    return PAGE;
+  }
   function applyLang() {
-    var b = null;
-    for (var i = store.items.length - 1; i >= 0 && !b; i--) if (store.items[i].t === 'b') b = store.items[i];
-    ui = pick(b && b.lang) || pick(navigator.language) || 'en';
-    document.documentElement.lang = (b && b.lang) || ui;
-    document.documentElement.dir = b && /^(rtl|ltr)$/.test(b.dir) ? b.dir : ui === 'ar' ? 'rtl' : 'ltr';
+    var tag = wanted();
+    if (tag === asked) return;
+    asked = tag;
+    if (langs[tag]) return setLang(langs[tag]);
+    request('GET', '/webchat/texts/' + encodeURIComponent(tag)).then(function (r) {
+      if (r.status !== 200 || !r.data.texts) { if (asked === tag) asked = null; return; }
+      langs[tag] = r.data;
+      if (asked === tag) setLang(r.data);
+    });
+  }
+  function setLang(d) {
+    L = d;
+    html.lang = d.lang;
+    html.dir = d.dir === 'rtl' ? 'rtl' : 'ltr';
+    if (d.maxFile > 0) MAX_FILE = d.maxFile;
     document.querySelectorAll('[data-t],[data-tp],[data-ta]').forEach(function (e) {
       var k = e.getAttribute('data-t');
       if (k) e.textContent = tr(k);
       if ((k = e.getAttribute('data-tp'))) e.placeholder = tr(k);
       if ((k = e.getAttribute('data-ta'))) e.setAttribute('aria-label', tr(k));
     });
+    // A font only for a script the phone may lack (Ethiopic, Arabic); none for the others.
+    var link = $('fonts');
+    if (d.fonts && !link) {
+      link = document.head.appendChild(el('link'));
+      link.id = 'fonts';
+      link.rel = 'stylesheet';
+    }
+    if (d.fonts && link.getAttribute('href') !== d.fonts) link.href = d.fonts;
+    if (!d.fonts && link) link.remove();
   }
 
   function el(tag, cls, text) {
@@ -160,14 +152,15 @@
       });
       m.appendChild(c);
     }
-    var a = el('div', 'acts');
-    a.appendChild(btn('act', 'reply', 'reply', function () { setReply(it); }));
-    if (it.text) {
-      a.appendChild(btn('act', 'forward', 'forward', function () {
-        send(it.id != null ? { forward_of: it.id, text: it.text } : { text: it.text }, { text: it.text, fwd: 1 });
-      }));
+    // Reply and Forward only under the message a lesson asks to reply to or forward:
+    // elsewhere they would double the buttons, and the coach would not understand them.
+    if (it.asks === 'reply' || (it.asks === 'forward' && it.text)) {
+      var a = m.appendChild(el('div', 'acts'));
+      a.appendChild(it.asks === 'reply' ? btn('act', 'reply', 'reply', function () { setReply(it); })
+        : btn('act', 'forward', 'forward', function () {
+          send(it.id != null ? { forward_of: it.id, text: it.text } : { text: it.text }, { text: it.text, fwd: 1 });
+        }));
     }
-    m.appendChild(a);
     return m;
   }
   function renderMe(it) {
@@ -236,7 +229,8 @@
         buttons: (Array.isArray(m.buttons) ? m.buttons : []).filter(function (o) { return o && o.label != null; })
           .map(function (o) { return { label: String(o.label), payload: String(o.payload == null ? '' : o.payload) }; }),
         media: m.media && typeof m.media.url === 'string' ? { kind: m.media.kind, url: m.media.url } : null,
-        dir: m.direction, lang: /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(m.lang) ? m.lang : ''
+        dir: m.direction, lang: /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(m.lang) ? m.lang : '',
+        asks: m.asks === 'reply' || m.asks === 'forward' ? m.asks : null
       };
       if (it.id != null) { seen[it.id] = it; if (+it.id > store.last) store.last = +it.id; }
       store.items.push(it);

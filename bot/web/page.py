@@ -1,0 +1,83 @@
+"""The web chat page in the browser's language, and its words in any offered language.
+
+``index.html`` holds ``{{key}}`` marks; the page is filled from the catalogs for the
+browser's language, so the first paint is already in it. When the conversation is in
+another language, ``chat.js`` asks ``/webchat/texts/{language}`` and switches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.i18n import Catalogs
+from bot.web.errors import language_hint
+from bot.web.fonts import Fonts
+from bot.web.page_texts import page_language
+
+TEMPLATE = Path(__file__).parent / "static" / "index.html"
+MARK = re.compile(r"\{\{(\w+)\}\}")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,3}$")
+TEXTS_MAX_AGE = "public, max-age=3600"
+
+
+class ChatPage:
+    def __init__(
+        self, catalogs: Catalogs, default_language: str, fonts: Fonts, max_upload_mb: int
+    ) -> None:
+        self.catalogs = catalogs
+        self.default_language = default_language
+        self.fonts = fonts
+        self.max_upload_mb = max_upload_mb
+        self.template = TEMPLATE.read_text(encoding="utf-8")
+        self._languages: dict[str, dict[str, Any]] = {}
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/", self.page),
+            web.get("/webchat/texts/{language}", self.texts),
+            *self.fonts.routes(),
+        ]
+
+    def language(self, code: str) -> dict[str, Any]:
+        """The page's words in one language (the catalogs do not change while running)."""
+        if code not in self._languages:
+            self._languages[code] = page_language(
+                self.catalogs, code, self.fonts, self.max_upload_mb
+            )
+        return self._languages[code]
+
+    def render(self, code: str) -> str:
+        language = self.language(code)
+        values = {**language["texts"], "lang": language["lang"], "dir": language["dir"]}
+        # The words chat.js needs at once, as data rather than script (the CSP allows none).
+        values["page"] = json.dumps(language, ensure_ascii=False, separators=(",", ":"))
+        fonts = language["fonts"]
+
+        def fill(mark: re.Match[str]) -> str:
+            if mark.group(1) == "fonts":
+                return f'<link id="fonts" rel="stylesheet" href="{escape(fonts)}">' if fonts else ""
+            return escape(values[mark.group(1)])
+
+        return MARK.sub(fill, self.template)
+
+    async def page(self, request: web.Request) -> web.Response:
+        code = self.catalogs.best_match(language_hint(request), self.default_language)
+        return web.Response(
+            text=self.render(code),
+            content_type="text/html",
+            headers={"Vary": "Accept-Language", "Cache-Control": "no-cache"},
+        )
+
+    async def texts(self, request: web.Request) -> web.Response:
+        """The words of one language, for a conversation in another language than the phone's."""
+        tag = request.match_info["language"]
+        if not LANGUAGE_TAG.match(tag):
+            raise web.HTTPNotFound()
+        code = self.catalogs.best_match(tag, self.default_language)
+        return web.json_response(self.language(code), headers={"Cache-Control": TEXTS_MAX_AGE})
