@@ -93,6 +93,23 @@ def _ask_consent(state: LearnerState) -> Reply:
     return Reply((said,), (yes, no, CANCEL))
 
 
+def pending_question(state: LearnerState, rules: Rules, now: datetime) -> Reply | None:
+    """The intake question the learner has not answered yet, to ask again after a slip."""
+    request = state.request
+    if request is None or request.status is not RequestStatus.INTAKE:
+        return None
+    places = {place.id: place for place in rules.handoff.places}
+    if request.step == "topic":
+        return _ask_topic(rules.handoff)
+    if request.step == "place":
+        return _ask_place(rules.handoff)
+    if request.step == "when" and request.place in places:
+        return _ask_when(places[request.place], now)
+    if request.step == "consent":
+        return _ask_consent(state)
+    return None
+
+
 def handoff_button(
     state: LearnerState, verb: str, argument: str, rules: Rules, now: datetime
 ) -> Outcome | None:
@@ -120,8 +137,7 @@ def _intake(
             return replace(state, request=draft), [
                 Reply((N_("Write in a few words what you need help with."),), (CANCEL,))
             ]
-        draft = replace(request, topic=argument, topic_text=None, step="place")
-        return replace(state, request=draft), [_ask_place(rules.handoff)]
+        return _after_topic(state, replace(request, topic=argument, topic_text=None), rules)
     if verb == "place" and request.step == "place" and (argument in places or argument == BY_CHAT):
         if argument == BY_CHAT or not places[argument].hours:
             draft = replace(request, place=argument, slot=None, step="consent")
@@ -144,7 +160,12 @@ def _intake(
 def topic_written(state: LearnerState, text: str, rules: Rules) -> Outcome:
     """The learner's own words for "something else"."""
     assert state.request is not None
-    draft = replace(state.request, topic_text=text[:MAX_TOPIC_TEXT], step="place")
+    return _after_topic(state, replace(state.request, topic_text=text[:MAX_TOPIC_TEXT]), rules)
+
+
+def _after_topic(state: LearnerState, request: HelpRequest, rules: Rules) -> Outcome:
+    """Ask where to meet; with no drop-in place, "by chat" is the only answer: skip it."""
+    draft = replace(request, step="place")
     return replace(state, request=draft), [_ask_place(rules.handoff)]
 
 

@@ -32,7 +32,7 @@ from bot.core.reminders import (
 from bot.core.rules import Rules
 from bot.core.state import LearnerState, LearnerStatus, RequestStatus
 from bot.core.text import N_
-from bot.core.turn_context import Turn, not_understood
+from bot.core.turn_context import Turn, here, not_understood
 from bot.course.model import Course, PracticeStep, QuizStep
 
 MAX_TEXT = 4096
@@ -107,6 +107,9 @@ def _command(turn: Turn) -> Outcome:
         outcome = handoff_button(state, "cancel", "-", turn.rules, turn.now)
         if outcome is not None:
             return outcome
+    if command == "cancel":
+        nothing = N_("You have no request for a person to cancel.")
+        return state, [Reply((nothing,)), *here(state, turn.course)]
     if command == "progress":
         return state, [progress_report(state, turn.course, turn.today)]
     if command == "pause":
@@ -150,6 +153,8 @@ def _text(turn: Turn) -> Outcome:
         return state, [language_choice(turn.languages)]
     if number is not None and state.choices:
         wrong_number = N_("Please type a number from 1 to {last}.", last=len(state.choices))
+        if len(state.choices) == 1:
+            wrong_number = N_("Please tap the button, or type 1.")
         return not_understood(turn, wrong_number, "number_out_of_range")
     if at is not None and isinstance(at.step, PracticeStep):
         return try_practice(state, at, turn.event, turn.course, turn.now, turn.today)

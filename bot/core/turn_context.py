@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.effects import Effect, Record, Reply
 from bot.core.events import Inbound
+from bot.core.handoff import pending_question
 from bot.core.lesson import Outcome, position, show_step
 from bot.core.menus import main_menu
 from bot.core.rules import Rules
@@ -44,7 +45,9 @@ def not_understood(turn: Turn, why: Msg, reason: str) -> Outcome:
     record = Record("input_refused", {"reason": reason, "kind": turn.event.kind.value})
     if turn.event.chatter:
         return turn.state, [record]
-    return turn.state, [record, Reply((why,)), *here(turn.state, turn.course)]
+    pending = pending_question(turn.state, turn.rules, turn.now)
+    where = [pending] if pending is not None else here(turn.state, turn.course)
+    return turn.state, [record, Reply((why,)), *where]
 
 
 def here(state: LearnerState, course: Course) -> list[Effect]:
