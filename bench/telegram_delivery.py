@@ -52,6 +52,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.inbound import CHANNEL
 from bot.channels.telegram.runtime import make_bot
@@ -256,7 +257,7 @@ class TimedQueue(DeliveryQueue):
 def make_sender(url: str, api_base: str, token: str, lease: float) -> SenderParts:
     store = Store(create_engine(url))
     bot = make_bot(token, api_base)
-    delivery = TelegramDelivery(bot, MediaCache(store), ROOT / "curriculum", utc_now)
+    delivery = TelegramDelivery(AiogramCalls(bot), MediaCache(store), ROOT / "curriculum", utc_now)
     queue = TimedQueue(store)
     sender = OutboxSender(
         queue,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -115,6 +116,7 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    telegram_runtime: Literal["aiogram", "python-telegram-bot"] = "aiogram"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_path: str = "/telegram/webhook"

@@ -68,6 +68,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     return url
 
 
+TELEGRAM_RUNTIMES = {"aiogram": "aiogram", "ptb": "python-telegram-bot"}
+
+
+@pytest.fixture(params=list(TELEGRAM_RUNTIMES))
+def telegram_runtime(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The Telegram library the coach runs on (``COACH_TELEGRAM_RUNTIME``): Telegram tests ask
+    for it with ``pytestmark = pytest.mark.usefixtures("telegram_runtime")``."""
+    runtime = TELEGRAM_RUNTIMES[request.param]
+    monkeypatch.setenv("COACH_TELEGRAM_RUNTIME", runtime)
+    return runtime
+
+
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)

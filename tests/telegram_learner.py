@@ -1,4 +1,5 @@
-"""A coach on Telegram, through the real aiogram stack and the fake Bot API server."""
+"""A coach on Telegram, through a real Telegram library (aiogram or python-telegram-bot, as
+the ``telegram_runtime`` fixture chose) and the fake Bot API server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -220,9 +222,11 @@ async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 5
         await asyncio.sleep(0.01)
 
 
-async def quiet(coach: Coach, seconds: float = 0.2) -> None:
-    """For updates the coach ignores: give it time, then check nothing is waiting."""
-    await asyncio.sleep(seconds)
+async def quiet(coach: Coach, tg: FakeTelegram, *updates: dict[str, Any]) -> None:
+    """For updates the coach ignores: wait until it is done with them (it fetched the updates
+    after them; behind a webhook, its answer says so), then check nothing is to be sent."""
+    for update in updates:
+        await tg.wait_until(partial(tg.done_with, update))
     assert await waiting(coach) == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from bot.app import build, running
 from bot.services.nudging import NudgeSweep
 from tests.conftest import settings_for
+from tests.telegram_learner import TelegramLearner, coach_on_telegram
 
 
 async def test_the_scheduler_runs_the_nudge_sweep(
@@ -69,3 +71,17 @@ async def test_the_coach_says_the_port_it_really_listens_on(
         assert not url.endswith(":0")
         async with ClientSession() as http, http.get(f"{url}/healthz") as answer:
             assert answer.status == 200
+
+
+@pytest.mark.usefixtures("telegram_runtime")
+async def test_the_log_names_the_telegram_runtime_and_never_the_bot_token(
+    database_url: str, engine: object, telegram_runtime: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # as `coach run` logs
+    async with coach_on_telegram(database_url) as (coach, tg):
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"))
+        await amina.says("/start")
+        await amina.taps("English")
+    assert f"telegram runtime: {telegram_runtime}" in caplog.messages
+    secret = tg.token.split(":", 1)[1]
+    assert not [record.name for record in caplog.records if secret in record.getMessage()]

@@ -19,6 +19,8 @@ from tests.telegram_learner import (
     quiet,
 )
 
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
+
 SORRY = "Sorry, something went wrong on our side. Please send your message again in a few minutes."
 
 
@@ -70,7 +72,7 @@ async def test_forged_and_vanished_buttons_are_answered_and_forged_ones_change_n
             },
         )
         await tg.wait_until(lambda: len(tg.answered_callbacks) == answered + 2)
-        await quiet(coach)
+        await quiet(coach, tg, inline)
         assert tg.answered_callbacks[-1].id == inline["callback_query"]["id"]
 
 
@@ -87,8 +89,8 @@ async def test_an_edit_a_sticker_or_a_poll_changes_nothing_and_gets_the_hint_at_
         ]
         before = len(tg.sent(amina.chat_id))
 
-        tg.edit_text(amina.user, typed, blue)  # the edit does not answer the quiz
-        await quiet(coach)
+        edit = tg.edit_text(amina.user, typed, blue)  # the edit does not answer the quiz
+        await quiet(coach, tg, edit)
         assert len(tg.sent(amina.chat_id)) == before and tg.pending_updates == []
         assert await amina.says(blue) == ["Yes!", "Which is an animal?"]
         assert await amina.taps("Cat") == ["Right, a cat.", "Send a photo of a cup."]
@@ -109,7 +111,7 @@ async def test_a_command_for_another_bot_in_a_group_is_ignored(
         amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"), group)
 
         other = tg.send_text(amina.user, "/start@weather_bot", chat=group)
-        await quiet(coach)
+        await quiet(coach, tg, other)
         assert tg.sent(group) == [] and not await handled(coach, other)
 
         said = await amina.says("/start", mention=True)
@@ -182,37 +184,62 @@ async def test_updates_the_coach_does_not_handle_are_acknowledged_and_ignored(
 
         for update in updates:
             assert await post_update(hook, update) == 200, next(iter(update.keys() - {"update_id"}))
-        await quiet(coach)
+        await quiet(coach, tg)
         assert tg.calls("sendMessage") == []
 
 
 class UnreachableDatabase:
-    """A store whose database refuses the first ``failures`` connections."""
+    """A store whose database refuses connections while it is ``down`` (or ``failures`` more)."""
 
     def __init__(self, store: Store, failures: int) -> None:
         self.store = store
         self.failures = failures
+        self.refused = 0
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         if self.failures > 0:
             self.failures -= 1
+            self.refused += 1
             raise ConnectionRefusedError("the database is restarting")
         async with self.store.unit_of_work() as uow:
             yield uow
 
 
-async def test_a_message_sent_while_the_database_is_down_is_handled_when_it_is_back(
+async def test_a_message_sent_while_the_database_is_down_stays_with_telegram_until_it_is_back(
     database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.channels.telegram.router.RETRY_DELAYS", (0.01,) * 5)
+    monkeypatch.setattr("bot.channels.telegram.polling.RETRY_DELAYS", (0.01,))
     async with coach_on_telegram(database_url) as (coach, tg):
         amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"))
         monkeypatch.setattr(coach.service, "store", UnreachableDatabase(coach.store, 3))
         said = await amina.says("/start")
         assert said[0].startswith("Hello! I am Coach.") and len(said) == 2
 
-        monkeypatch.setattr(coach.service, "store", UnreachableDatabase(coach.store, 100))
-        lost = tg.send_text(amina.user, "1")
-        assert [m.text for m in await tg.wait_for_sent(amina.user, 3)][-1] == SORRY
-        assert not await handled(coach, lost)
+        down = UnreachableDatabase(coach.store, 10**9)
+        monkeypatch.setattr(coach.service, "store", down)
+        english = tg.send_text(amina.user, "1")
+        await tg.wait_until(lambda: down.refused >= 5)  # the coach keeps trying
+        assert not await handled(coach, english) and not tg.done_with(english)
+        assert english in tg.pending_updates and len(tg.sent(amina.user)) == 2
+
+        down.failures = 0  # the database is back: the message is handled, nothing is lost
+        assert await amina.does(english)
+        assert (await learner_row(coach, amina.user)).language == "en"
+        assert tg.pending_updates == [] and SORRY not in [m.text for m in tg.sent(amina.user)]
+
+
+async def test_behind_a_webhook_a_message_that_finds_the_database_down_is_sent_again(
+    database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with coach_behind_webhook(database_url) as (coach, tg, hook):
+        amina = tg.user(1001, "Amina")
+        monkeypatch.setattr(coach.service, "store", UnreachableDatabase(coach.store, 1))
+        update = tg.send_command(amina, "/start")
+        assert await post_update(hook, update) == 500  # Telegram sends it again later
+        assert not await handled(coach, update) and tg.sent(amina) == []
+
+        assert await post_update(hook, update) == 200
+        await tg.wait_for_sent(amina, 2)
+        assert tg.sent(amina)[0].text is not None
+        assert tg.sent(amina)[0].text.startswith("Hello! I am Coach.")

@@ -27,6 +27,8 @@ from tests.telegram_learner import (
     settled,
 )
 
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
+
 GREETING = "Hello! I am Coach. I help you learn to use your phone, step by step."
 
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from aiogram.exceptions import TelegramMigrateToChat
-from aiogram.methods import SendMessage
-from aiogram.types import Message
 
 from tests.fakes import AnsweredCallback, FakeUser, FloodLimits, fake_telegram
 from tests.telegram_learner import (
@@ -18,6 +13,8 @@ from tests.telegram_learner import (
     quiet,
     settled,
 )
+
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
 
 GREETING = "Hello! I am Coach. I help you learn to use your phone, step by step."
 ALERT = "These buttons are for Amina. Send /start to begin your own lessons."
@@ -85,7 +82,7 @@ async def test_a_member_pressing_someone_elses_button_is_told_whose_it_is(
         for someone in (bilal.user, chidi):
             alert = await presses(someone)
             assert (alert.user_id, alert.text, alert.show_alert) == (someone.id, ALERT, True)
-        await quiet(coach)
+        await quiet(coach, tg)
 
         assert len(tg.sent(group)) == sent_before and quiz.edits == []
         said = await amina.taps("Blue")
@@ -125,27 +122,14 @@ async def test_group_chatter_not_meant_for_the_coach_gets_no_answer(
 
 
 async def test_a_group_that_became_a_supergroup_keeps_its_learners_and_their_progress(
-    database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+    database_url: str, engine: object
 ) -> None:
     async with coach_on_telegram(database_url) as (coach, tg):
         group, supergroup = tg.group(-4001, "Class"), tg.group(-1001234567890, "Class")
         amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"), group)
         await joined(amina)
         await amina.taps("First steps (2 min)")
-        assert coach.telegram is not None
-        send = coach.telegram.bot.send_message
-
-        async def upgraded(**call: Any) -> Message:
-            """Telegram refuses the old group's id once it became a supergroup."""
-            if call["chat_id"] == group.id:
-                raise TelegramMigrateToChat(
-                    method=SendMessage(**call),
-                    message="Bad Request: group chat was upgraded to a supergroup chat",
-                    migrate_to_chat_id=supergroup.id,
-                )
-            return await send(**call)
-
-        monkeypatch.setattr(coach.telegram.bot, "send_message", upgraded)
+        tg.upgrade(group, supergroup)
         await amina.taps("Next ➡️")
         assert tg.last_text(supergroup) == "Amina: Which is a colour?"
 

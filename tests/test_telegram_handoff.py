@@ -1,15 +1,18 @@
-"""The whole hand-off in Telegram, through the real aiogram stack and the fake Bot API server."""
+"""The whole hand-off in Telegram, on each Telegram library, through the fake Bot API server."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.tables import Handoff
 from tests.fakes import FakeTelegram, FakeUser
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
+
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
 
 TAKE = "1. ✋ I take it"
 

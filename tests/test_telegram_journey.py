@@ -1,14 +1,18 @@
-"""Learners take lessons in Telegram: the real aiogram stack against the fake Bot API server."""
+"""Learners take lessons in Telegram: each Telegram library against the fake Bot API server."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from bot.services.coach import utc_now
 from bot.store.media import MediaCache
 from tests.fakes import FakeUser, SentMessage
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, small_course
+
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
 
 
 async def test_a_learner_takes_a_whole_lesson_with_buttons_and_typed_numbers(

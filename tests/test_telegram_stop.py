@@ -12,6 +12,8 @@ from bot.services.coach import CoachService
 from bot.store.outbox import OutboundMessage
 from tests.telegram_learner import coach_on_telegram, handled
 
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
+
 ENOUGH = 10.0  # seconds: only a stop that never ends takes this long
 
 

@@ -27,6 +27,8 @@ from tests.telegram_learner import (
     settled,
 )
 
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
+
 GREETING = "Hello! I am Coach. I help you learn to use your phone, step by step."
 
 
@@ -43,7 +45,7 @@ async def test_the_coach_sets_its_webhook_with_the_secret_and_refuses_calls_with
         update = tg.send_command(amina, "/start")
         assert await post_update(hook, update, secret=None) == 401
         assert await post_update(hook, update, secret="guessed-secret") == 401
-        await quiet(coach)
+        await quiet(coach, tg)
         assert not await handled(coach, update) and tg.sent(amina) == []
 
         assert await post_update(hook, update) == 200
@@ -83,7 +85,7 @@ async def test_a_forged_invite_from_an_admins_id_is_refused_and_changes_nothing(
         assert await post_update(hook, forged, secret=None) == 401
         assert await post_update(hook, forged, secret="guessed-secret") == 401
         assert await post_update(hook, forged, secret=WEBHOOK_SECRET[:-1]) == 401
-        await quiet(coach)
+        await quiet(coach, tg)
 
         assert not await handled(coach, forged) and tg.sent(admin) == []
         async with reading(coach) as session:

@@ -215,6 +215,10 @@ class FakeTelegram(TelegramPeople, TelegramRecords):
     def deactivate(self, chat: int | Chat) -> None:
         self.state.forbidden[chat_id_of(chat)] = "Forbidden: user is deactivated"
 
+    def upgrade(self, group: int | Chat, supergroup: int | Chat) -> None:
+        """The group became a supergroup: messages to its old id are refused with the new one."""
+        self.state.migrated[chat_id_of(group)] = chat_id_of(supergroup)
+
     def unblock(self, chat: int | Chat) -> None:
         self.state.forbidden.pop(chat_id_of(chat), None)
 

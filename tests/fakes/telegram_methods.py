@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -68,6 +69,10 @@ class BotMethods:
     def _deliverable(self) -> list[JSON]:
         if self.allowed_updates:
             allowed = set(self.allowed_updates)
+            dropped = {u["update_id"] for u in self.state.updates if update_kind(u) not in allowed}
+            if dropped:  # Telegram never gives them to this bot: whoever waits may look now
+                self.state.never_delivered |= dropped
+                asyncio.get_running_loop().call_soon(self.state.changed.fire)
             self.state.updates = [u for u in self.state.updates if update_kind(u) in allowed]
         return self.state.updates
 
@@ -76,6 +81,8 @@ class BotMethods:
             raise ApiError(409, WEBHOOK_ACTIVE)
         offset = params.get("offset")
         if isinstance(offset, int) and offset > 0:
+            self.state.confirmed_below = max(self.state.confirmed_below, offset)
+            self.state.changed.fire()
             self.state.updates = [u for u in self.state.updates if u["update_id"] >= offset]
         elif isinstance(offset, int) and offset < 0:
             self.state.updates = self.state.updates[offset:]

@@ -58,6 +58,12 @@ class TelegramRecords:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         return list(self.state.updates)
 
+    def done_with(self, update: JSON) -> bool:
+        """The bot confirmed this update (it asked for updates after it), or Telegram never
+        gave it to the bot (a kind the bot did not ask for)."""
+        update_id = update["update_id"]
+        return update_id < self.state.confirmed_below or update_id in self.state.never_delivered
+
     def take_updates(self) -> list[JSON]:
         """Remove and return the queued updates, as a webhook delivery would."""
         updates, self.state.updates = self.state.updates, []

@@ -100,6 +100,9 @@ class SendingMethods:
             raise bad_request("chat not found")
         if chat_id in self.state.forbidden:
             raise ApiError(403, self.state.forbidden[chat_id])
+        if chat_id in self.state.migrated:
+            upgraded = "Bad Request: group chat was upgraded to a supergroup chat"
+            raise ApiError(400, upgraded, migrate_to_chat_id=self.state.migrated[chat_id])
         return self.state.chat(chat_id)
 
     def _admit(self, log: ChatLog) -> None:

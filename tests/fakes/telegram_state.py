@@ -97,6 +97,9 @@ class TelegramState:
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
     webhook: WebhookState = field(default_factory=WebhookState)
     forbidden: dict[int, str] = field(default_factory=dict)
+    migrated: dict[int, int] = field(default_factory=dict)
+    confirmed_below: int = 0  # the highest getUpdates offset: updates before it were handled
+    never_delivered: set[int] = field(default_factory=set)  # of kinds the bot did not ask for
     calls: list[ApiCall] = field(default_factory=list)
     count_429: int = 0
     changed: Signal = field(default_factory=Signal)

@@ -1,16 +1,20 @@
-"""Telegram messages and button presses turned into core events."""
+"""Telegram updates, as the Bot API's JSON, turned into core events.
+
+Both runtimes hand updates over as the Bot API's JSON (aiogram's ``model_dump``,
+python-telegram-bot's ``to_dict``, or a webhook's body), so this is the one translator.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
-
-from aiogram.types import CallbackQuery, Chat, Message, User
+from typing import Any
 
 from bot.core.channel import Buttons, Capabilities
-from bot.core.commands import parse_command
+from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
 
+JSON = dict[str, Any]
 CHANNEL = Capabilities(
     "telegram",
     Buttons.INLINE,
@@ -23,75 +27,81 @@ CHANNEL = Capabilities(
     group_per_minute=20,
 )
 GROUP_TYPES = ("group", "supergroup")
+UPDATES = ("message", "callback_query")  # the kinds of update the coach asks Telegram for
+KINDS = (
+    ("photo", InboundKind.PHOTO),
+    ("voice", InboundKind.VOICE),
+    ("video_note", InboundKind.VIDEO_NOTE),
+    ("location", InboundKind.LOCATION),
+    ("contact", InboundKind.CONTACT),
+    ("document", InboundKind.DOCUMENT),
+    ("sticker", InboundKind.STICKER),
+)
 
 
-def sender_of(chat: Chat, user: User) -> Sender:
+@dataclass(frozen=True)
+class BotUser:
+    """The coach's own Telegram account, as ``getMe`` describes it."""
+
+    id: int
+    username: str | None = None
+
+
+def sender_of(chat: JSON, user: JSON) -> Sender:
     return Sender(
         CHANNEL.name,
-        str(chat.id),
-        str(user.id),
-        first_name=user.first_name,
-        language_hint=user.language_code,
-        group=chat.type in GROUP_TYPES,
+        str(chat["id"]),
+        str(user["id"]),
+        first_name=user.get("first_name"),
+        language_hint=user.get("language_code"),
+        group=str(chat.get("type")) in GROUP_TYPES,
     )
 
 
-def message_kind(message: Message) -> InboundKind:
+def is_private(message: JSON) -> bool:
+    return str(message["chat"].get("type")) == "private"
+
+
+def message_kind(message: JSON) -> InboundKind:
     """What the learner sent; a photo sent as a file is a document, as Telegram shows it."""
-    for attribute, kind in (
-        ("photo", InboundKind.PHOTO),
-        ("voice", InboundKind.VOICE),
-        ("video_note", InboundKind.VIDEO_NOTE),
-        ("location", InboundKind.LOCATION),
-        ("contact", InboundKind.CONTACT),
-        ("document", InboundKind.DOCUMENT),
-        ("sticker", InboundKind.STICKER),
-    ):
-        if getattr(message, attribute) is not None:
+    for field, kind in KINDS:
+        if message.get(field) is not None:
             return kind
-    return InboundKind.TEXT if message.text is not None else InboundKind.OTHER
+    return InboundKind.TEXT if message.get("text") is not None else InboundKind.OTHER
 
 
-def message_event(message: Message, user: User, bot_user: User, at: datetime) -> Inbound | None:
+def message_event(message: JSON, me: BotUser, at: datetime) -> Inbound | None:
     """The core event for a message; None for a command meant for another bot."""
-    replied = message.reply_to_message
-    to_coach = replied is not None and replied.from_user is not None
-    to_coach = to_coach and replied.from_user.id == bot_user.id  # type: ignore[union-attr]
-    text = message.text or message.caption
-    mentioned = bool(bot_user.username and text and f"@{bot_user.username}".lower() in text.lower())
-    event = Inbound(
-        sender_of(message.chat, user),
-        message_kind(message),
-        at,
-        f"tg:m:{message.chat.id}:{message.message_id}",
-        text=text,
-        forwarded=message.forward_origin is not None,
-        message_id=str(message.message_id),
-        addressed=to_coach or mentioned,
-        reply_to_message_id=str(replied.message_id) if to_coach and replied else None,
-    )
-    command = parse_command(message.text or "")
-    if command is None:
-        return event
-    if not command.meant_for(bot_user.username):
-        return None
-    return replace(event, kind=InboundKind.COMMAND, command=command.name, argument=command.argument)
+    replied = message.get("reply_to_message") or {}
+    to_coach = (replied.get("from") or {}).get("id") == me.id
+    text = message.get("text") or message.get("caption")
+    mentioned = bool(me.username and text and f"@{me.username}".lower() in text.lower())
+    sender = sender_of(message["chat"], message["from"])
+    key = f"tg:m:{message['chat']['id']}:{message['message_id']}"
+    fields: JSON = {
+        "forwarded": message.get("forward_origin") is not None,
+        "message_id": str(message["message_id"]),
+        "addressed": to_coach or mentioned,
+        "reply_to_message_id": str(replied["message_id"]) if to_coach else None,
+    }
+    if message.get("text") is not None:
+        return typed_event(sender, key, message["text"], at, own_name=me.username, **fields)
+    return Inbound(sender, message_kind(message), at, key, text=text, **fields)
 
 
-def button_event(query: CallbackQuery, at: datetime) -> Inbound | None:
+def button_event(query: JSON, at: datetime) -> Inbound | None:
     """The core event for a button press; None when Telegram says nothing of its chat."""
-    message = query.message
+    message = query.get("message")
     if message is None:
         return None
-    sender = sender_of(message.chat, query.from_user)
     # A message older than 48 hours arrives as an "inaccessible message" (date 0): not editable.
-    pressed = str(message.message_id) if isinstance(message, Message) else None
+    pressed = str(message["message_id"]) if message.get("date") else None
     return Inbound(
-        sender,
+        sender_of(message["chat"], query["from"]),
         InboundKind.BUTTON,
         at,
-        f"tg:c:{query.id}",
-        payload=query.data or "",
+        f"tg:c:{query['id']}",
+        payload=query.get("data") or "",
         pressed_message_id=pressed,
         addressed=True,
     )

@@ -1,69 +1,90 @@
-"""The Telegram runtime: the bot, its dispatcher, and long polling or a webhook."""
+"""The Telegram receiver, on either library: long polling or a webhook with a secret token.
+
+A ``Library`` is the library-specific part (aiogram or python-telegram-bot): its bot, its
+dispatcher or application, and its calls. Everything here is shared by both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+import secrets
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import TelegramObject
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.channels.telegram.commands import register_commands
-from bot.channels.telegram.router import learner_router
+from bot.channels.telegram.aiogram_library import make_bot
+from bot.channels.telegram.api import BotCalls
+from bot.channels.telegram.commands import Menu, register_commands
+from bot.channels.telegram.handling import UpdateHandling
+from bot.channels.telegram.inbound import JSON, UPDATES, BotUser
+from bot.channels.telegram.polling import Polling
 from bot.config import WEBHOOK_SECRET_MISSING, Settings
-from bot.i18n import Catalogs
-from bot.services.coach import CoachService
+from bot.services.coach import Unavailable
 from bot.stopping import finish
+
+__all__ = ["Library", "TelegramRuntime", "make_bot"]
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def make_bot(token: str, api_base: str) -> Bot:
-    """A bot that talks to Telegram, or to a self-hosted or fake Bot API server."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
-    return Bot(token, session=session)
+class Library(Protocol):
+    """One Telegram library, wrapped: it feeds each update to the shared handling."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def calls(self) -> BotCalls: ...
+
+    async def start(self) -> BotUser:
+        """Ready the bot (``getMe``); the coach's own account."""
+        ...
+
+    async def set_commands(self, menu: Menu, language: str | None) -> None: ...
+
+    async def set_webhook(self, url: str, secret: str, updates: list[str]) -> None: ...
+
+    async def delete_webhook(self) -> None: ...
+
+    async def fetch(self, offset: int | None, wait: int) -> Sequence[Any]:
+        """``getUpdates``: the library's updates, each with an ``update_id``."""
+        ...
+
+    async def process(self, update: Any) -> None:
+        """Handle one fetched update through the library; raises what the handling raised."""
+        ...
+
+    async def process_json(self, body: JSON) -> None:
+        """Handle one update a webhook call carried."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class TelegramRuntime:
-    def __init__(
-        self,
-        settings: Settings,
-        service: CoachService,
-        catalogs: Catalogs,
-        before: tuple[Router, ...] = (),
-    ) -> None:
-        """``before``: routers that see each update before the learners' router."""
-        assert settings.telegram_token is not None
+    def __init__(self, settings: Settings, library: Library, handling: UpdateHandling) -> None:
         self.settings = settings
-        self.catalogs = catalogs
-        self.bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
+        self.library = library
+        self.handling = handling
         self.webhook = settings.telegram_webhook_url is not None
-        self.dispatcher = Dispatcher()
-        for router in before:
-            self.dispatcher.include_router(router)
-        self.dispatcher.include_router(learner_router(service, catalogs, redelivered=self.webhook))
-        self.dispatcher.update.outer_middleware(self._track)
-        self._polling: asyncio.Task[None] | None = None
+        self.polling = Polling(library.fetch, library.process)
         self._handling: set[asyncio.Task[Any]] = set()
+        self._polling = False
+
+    @property
+    def bot(self) -> BotCalls:
+        return self.library.calls
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook endpoint; a call without the right secret token is refused with 401."""
         if not self.webhook:
             return []
-        handler = SimpleRequestHandler(
-            dispatcher=self.dispatcher,
-            bot=self.bot,
-            handle_in_background=False,
-            secret_token=self._secret(),
-        )
-        return [web.post(self.settings.telegram_webhook_path, handler.handle)]
+        self._secret()
+        return [web.post(self.settings.telegram_webhook_path, self._on_webhook)]
 
     def _secret(self) -> str:
         secret = self.settings.telegram_webhook_secret
@@ -72,54 +93,52 @@ class TelegramRuntime:
         return secret.get_secret_value()
 
     async def start(self) -> None:
-        me = await self.bot.me()
+        log.info("telegram runtime: %s", self.library.name)
+        self.handling.me = me = await self.library.start()
         log.info("telegram bot %d ready", me.id)
-        await register_commands(self.bot, self.catalogs)
-        updates = self.dispatcher.resolve_used_update_types()
+        await register_commands(self.library.set_commands, self.handling.catalogs)
         if self.webhook:
-            await self.bot.set_webhook(
-                str(self.settings.telegram_webhook_url),
-                secret_token=self._secret(),
-                allowed_updates=updates,
-            )
+            url = str(self.settings.telegram_webhook_url)
+            await self.library.set_webhook(url, self._secret(), list(UPDATES))
             return
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot, handle_signals=False, close_bot_session=False, allowed_updates=updates
-            )
-        )
+        await self.library.delete_webhook()
+        self.polling.start()
+        self._polling = True
 
-    async def stop_receiving(self) -> None:
-        """Stop long polling and let the updates in hand be handled, each within a bounded
-        time; the sender may still send."""
-        polling, self._polling = self._polling, None
-        if polling is not None:
-            try:
-                async with asyncio.timeout(STOP_GRACE_SECONDS):
-                    await self.dispatcher.stop_polling()
-            except RuntimeError:  # polling has not begun yet: nothing was received
-                polling.cancel()
-            except TimeoutError:
-                log.warning("telegram polling did not stop within %.0f s", STOP_GRACE_SECONDS)
-            await finish([polling], "telegram polling", grace=1.0)
-        await finish(self._handling, "telegram updates", STOP_GRACE_SECONDS)
-
-    async def _track(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        update: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        """Outer middleware: remember the task handling each update, so a stop can wait."""
+    async def _on_webhook(self, request: web.Request) -> web.StreamResponse:
+        """One update from Telegram; answered 500 when not handled, so Telegram sends it again."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secrets.compare_digest(given, self._secret().encode()):
+            return web.Response(status=401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(body, dict):
+            return web.Response(status=400)
         task = asyncio.current_task()
         assert task is not None
         self._handling.add(task)
         try:
-            return await handler(update, data)
+            await self.library.process_json(body)
+        except Unavailable:
+            log.warning("update %s not handled: database unavailable", body.get("update_id"))
+            return web.Response(status=500)
+        except Exception:
+            log.exception("update %s failed", body.get("update_id"))
+            return web.Response(status=500)
         finally:
             self._handling.discard(task)
+        return web.Response()
+
+    async def stop_receiving(self) -> None:
+        """Stop taking updates and let those in hand be handled, each within a bounded time;
+        the sender may still send."""
+        if self._polling:
+            self._polling = False
+            await self.polling.stop(STOP_GRACE_SECONDS)
+        await finish(self._handling, "telegram updates", STOP_GRACE_SECONDS)
 
     async def close(self) -> None:
         await self.stop_receiving()
-        await self.bot.session.close()
+        await self.library.close()
