@@ -141,6 +141,22 @@ async def test_server_errors_and_time_outs_are_retried_and_the_message_arrives_o
         assert (await learner_row(coach, amina.user)).status == "active"
 
 
+async def test_a_message_refused_for_good_is_given_up_and_a_chat_not_found_is_stopped(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"))
+        tg.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+        assert await amina.says("/start") == ["Choose your language."]
+        assert [row.status for row in await outbox(coach, amina.chat_id)] == ["failed", "sent"]
+        assert (await learner_row(coach, amina.user)).status == "active"
+
+        bilal = TelegramLearner(coach, tg, tg.user(1002, "Bilal"))
+        tg.fail_next("sendMessage", 400, description="Bad Request: chat not found")
+        assert await bilal.says("/start") == []
+        assert (await learner_row(coach, bilal.user)).status == "stopped"
+
+
 async def test_a_text_over_4096_characters_arrives_in_pieces_cut_at_paragraphs(
     database_url: str, engine: object
 ) -> None:
