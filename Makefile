@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo run test check lint typecheck bench translations clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	npm ci --no-audit --no-fund  # the web chat's fonts, into node_modules/
 	touch $(STAMP)
 
 demo: $(STAMP)
