@@ -1,4 +1,12 @@
 # Coach: production image (PostgreSQL through docker-compose.yml; see deploy/.env.example).
+
+# The web chat's script fonts (Noto Sans Ethiopic and Arabic) come from the npm registry,
+# pinned by package-lock.json; only the font files reach the final image.
+FROM node:20-slim AS fonts
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -32,6 +40,7 @@ RUN pip install --no-cache-dir . \
 # 3. Content last: trainers' edits to lessons and translations rebuild only these layers.
 COPY curriculum/ curriculum/
 COPY locales/ locales/
+COPY --from=fonts /build/node_modules/@fontsource/ node_modules/@fontsource/
 # The coach reads the .po catalogs directly (leaving fuzzy entries out), so no compile step.
 RUN mkdir -p var && chown coach:coach var
 
