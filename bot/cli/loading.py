@@ -24,6 +24,8 @@ def load_settings() -> Settings:
 
 
 def setup_logging() -> None:
+    """The coach's own lines at INFO; the scheduler's "job executed" every minute is noise."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
