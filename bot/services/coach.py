@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
+_LOG_KEY = secrets.token_bytes(16)
 ATTEMPTS = 5
 # A database that cannot be reached in time: refused connections, network errors and
 # every bounded wait (connect, pool checkout, statement) that ran out (TimeoutError is
@@ -53,6 +56,12 @@ def _offered(effects: list[Effect]) -> tuple[str, ...]:
     """The payloads of the options offered last, so typed numbers work in a preview too."""
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     return tuple(c.payload for c in offered[-1].choices) if offered else ()
+
+
+def log_id(key: str) -> str:
+    """A short name for an event in the log: keys may hold chat ids, which logs never show.
+    Keyed per process, so lines about one event match and nothing can be looked up."""
+    return hashlib.blake2b(key.encode(), key=_LOG_KEY, digest_size=6).hexdigest()
 
 
 def utc_now() -> datetime:
@@ -88,22 +97,24 @@ class CoachService:
                 return await self._handle_once(event, channel)
             except IntegrityError:
                 # A concurrent delivery of the same update, or a learner created twice.
-                log.info("conflict on event %s, attempt %d", event.key, attempt)
+                log.info("conflict on event %s, attempt %d", log_id(event.key), attempt)
             except StaleDataError:
-                log.info("learner changed under event %s, attempt %d", event.key, attempt)
+                log.info("learner changed under event %s, attempt %d", log_id(event.key), attempt)
             except DBAPIError as error:
                 if not error.connection_invalidated or attempt == ATTEMPTS:
                     log.warning(
-                        "database unavailable for event %s: %s", event.key, type(error).__name__
+                        "database unavailable for event %s: %s",
+                        log_id(event.key),
+                        type(error).__name__,
                     )
                     raise Unavailable from error
-                log.info("database connection lost, retrying event %s", event.key)
+                log.info("database connection lost, retrying event %s", log_id(event.key))
             except UNREACHABLE as error:
                 log.warning(
-                    "database unreachable for event %s: %s", event.key, type(error).__name__
+                    "database unreachable for event %s: %s", log_id(event.key), type(error).__name__
                 )
                 raise Unavailable from error
-        raise Unavailable(f"event {event.key} conflicted {ATTEMPTS} times")
+        raise Unavailable(f"event {log_id(event.key)} conflicted {ATTEMPTS} times")
 
     async def language_for(self, sender: Sender) -> str:
         """The language to speak to this sender in, before any event is handled."""
@@ -188,7 +199,7 @@ class CoachService:
             ):
                 await uow.outbox.add(outbox_row)
             messages = await uow.outbox.for_inbound(event.key)
-        log.info("event %s for learner %d: %d replies", event.key, row.id, len(messages))
+        log.info("event %s for learner %d: %d replies", log_id(event.key), row.id, len(messages))
         if messages and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
         return Handled(messages)
