@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.services.volunteers import INVITE_PREFIX, Volunteers
-from bot.store.tables import Handoff
+from bot.store.tables import Handoff, Learner
 from tests.fakes import FakeTelegram, FakeUser
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
+from tests.telegram_volunteer import TelegramVolunteer
 
 pytestmark = pytest.mark.usefixtures("telegram_runtime")
 
@@ -75,22 +76,22 @@ async def test_a_learner_asks_volunteers_race_to_claim_they_talk_and_it_closes(
         await drained(coach)
         relayed = tg.sent(winner.id)[-1]
         assert relayed.text == "💬 Amina (#1): I forgot my password"
-        tg.send_text(winner, "Tap “Forgot password?”", reply_to_message_id=relayed.message_id)
-        await tg.wait_until(
-            lambda: tg.last_text(amina.chat_id) == f"💬 {winner.first_name}: Tap “Forgot password?”"
-        )
+        helper = TelegramVolunteer(coach, tg, winner)
+        assert await helper.says("Tap “Forgot password?”", replying_to=relayed) == []
+        await drained(coach)
+        assert tg.last_text(amina.chat_id) == f"💬 {winner.first_name}: Tap “Forgot password?”"
 
         await amina.does(tg.send_photo(amina.user))
         await drained(coach)
         assert [m.method for m in tg.sent(winner.id)[-2:]] == ["copyMessage", "sendMessage"]
         assert tg.sent(winner.id)[-2].kind == "photo"
 
-        tg.send_command(winner, "/done")
-        await tg.wait_until(lambda: tg.sent(winner.id)[-1].labels[:1] == ["We met"])
-        tg.press(winner, tg.sent(winner.id)[-1], "Solved by chat")
-        await tg.wait_until(
-            lambda: (tg.last_text(amina.chat_id) or "").startswith("How was the help")
-        )
+        assert await helper.says("/done") == ["How did request #1 end?"]
+        assert helper.latest().labels[:1] == ["1. We met"]
+        assert (await helper.taps("Solved by chat"))[0].startswith("Request #1 is closed.")
+        assert helper.notice is None
+        assert (tg.last_text(amina.chat_id) or "").startswith("How was the help")
+        assert await helper.says("All good", replying_to=helper.latest()) == ["Note saved."]
         await amina.taps("⭐⭐⭐⭐⭐")
         assert await amina.says("Thank you") == ["Thank you for your answer."]
         async with reading(coach) as session:
@@ -134,9 +135,11 @@ async def test_forged_volunteer_buttons_and_strangers_are_refused(
             alert,
         )
         assert refusals[(1001, "vol:hack")] == ("This button does not work any more.", alert)
-        tg.send_command(stranger, "/start v_not-a-real-token")
-        await tg.wait_until(lambda: bool(tg.sent(stranger.id)))
-        assert "This invitation does not work" in (tg.last_text(stranger.id) or "")
+        eve = TelegramVolunteer(coach, tg, stranger)
+        assert "This invitation does not work" in (await eve.says("/start v_not-a-real-token"))[0]
+        assert await eve.says("/reply 1 hello") == [
+            "You can only write to learners whose request you took."
+        ]
 
 
 async def test_an_admin_invites_in_telegram_and_the_volunteer_sets_availability(
@@ -144,20 +147,19 @@ async def test_an_admin_invites_in_telegram_and_the_volunteer_sets_availability(
 ) -> None:
     async with coach_on_telegram(database_url, admins=["9000"]) as (coach, tg):
         admin, nadia, someone = tg.user(9000, "Admin"), tg.user(4001, "Nadia"), tg.user(4555, "Sam")
-        tg.send_command(admin, "/invite Nadia")
-        await tg.wait_until(lambda: "start=v_" in (tg.last_text(admin.id) or ""))
-        link = (tg.last_text(admin.id) or "").split("\n")[-1]
+        boss, helper = TelegramVolunteer(coach, tg, admin), TelegramVolunteer(coach, tg, nadia)
+        link = (await boss.says("/invite Nadia"))[0].split("\n")[-1]
         assert link.startswith("https://t.me/coach_test_bot?start=v_")
-        tg.send_command(nadia, "/start " + link.split("start=")[1])
-        await tg.wait_until(lambda: "You are now a volunteer" in (tg.last_text(nadia.id) or ""))
-        tg.send_command(nadia, "/volunteer")
-        await tg.wait_until(lambda: "Available" in (tg.last_text(nadia.id) or ""))
-        settings = tg.sent(nadia.id)[-1]
-        assert settings.labels[0] == "Change availability" and "⬜ Français" in settings.labels
-        tg.press(nadia, settings, "Change availability")
-        await tg.wait_until(lambda: "Away" in (tg.last_text(nadia.id) or ""))
-        tg.press(nadia, tg.sent(nadia.id)[-1], "⬜ Français")
-        await tg.wait_until(lambda: "☑️ Français" in tg.sent(nadia.id)[-1].labels)
+        welcome = await helper.says("/start " + link.split("start=")[1])
+        assert "You are now a volunteer" in welcome[0]
+        assert "Available" in (await helper.says("/volunteer"))[0]
+        settings = helper.latest()
+        assert settings.labels[0] == "1. Change availability"
+        assert any(label.endswith(". ⬜ Français") for label in settings.labels)
+        await helper.taps("Change availability")
+        assert "Away" in helper.last_text()
+        await helper.taps("⬜ Français")
+        assert any(label.endswith(". ☑️ Français") for label in helper.latest().labels)
         volunteer = (await Volunteers(coach.store, lambda: datetime.now(UTC)).listed())[0]
         assert (volunteer.available, volunteer.languages) == (False, ("fr",))
         tg.send_command(someone, "/invite Eve")
@@ -193,3 +195,48 @@ async def test_a_long_answer_is_split_and_a_learner_who_blocks_the_coach_is_not_
         async with reading(coach) as session:
             handoff = await session.scalar(select(Handoff))
         assert handoff is not None and handoff.status == "cancelled"
+
+
+async def learner_asking(
+    coach: object, tg: FakeTelegram, user_id: int, name: str
+) -> TelegramLearner:
+    learner = TelegramLearner(coach, tg, tg.user(user_id, name, "en"))  # type: ignore[arg-type]
+    for step in ("/start", "English", "/help", "E-mail", "By chat, here", "No, stay anonymous"):
+        await (learner.says(step) if step.startswith("/") else learner.taps(step))
+    await drained(coach)  # type: ignore[arg-type]
+    return learner
+
+
+async def test_a_volunteer_who_types_without_replying_writes_to_their_learner(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        nadia = TelegramVolunteer(coach, tg, tg.user(4001, "Nadia"))
+        await nadia.joins()
+        assert await nadia.says("Hello?") == [
+            "You are not helping anyone right now. New requests come here; "
+            "send /volunteer to change your settings."
+        ]
+        amina = await learner_asking(coach, tg, 1001, "Amina")
+        await nadia.taps("✋ I take it")
+        assert nadia.notice is None
+        assert await nadia.says("Hello Amina, I am here.") == []
+        await drained(coach)
+        assert tg.last_text(amina.chat_id) == "💬 Nadia: Hello Amina, I am here."
+
+        karim = await learner_asking(coach, tg, 1002, "Karim")
+        await nadia.taps("✋ I take it", on=nadia.find("Request #2"))
+        assert await nadia.says("See you at 3.") == [
+            "You are helping several learners. Which request is this message for?"
+        ]
+        assert nadia.latest().labels == ["1. Request #1", "2. Request #2"]
+        await nadia.taps("Request #2")
+        await drained(coach)
+        copied = tg.sent(karim.chat_id)[-2:]
+        assert [m.method for m in copied] == ["copyMessage", "sendMessage"]
+        assert copied[0].text == "See you at 3."
+        assert copied[1].text == "💬 Nadia sent you the message above."
+        assert tg.last_text(amina.chat_id) == "💬 Nadia: Hello Amina, I am here."
+        async with reading(coach) as session:
+            learners = await session.scalar(select(func.count()).select_from(Learner))
+        assert learners == 2  # the volunteer never became a learner

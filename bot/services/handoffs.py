@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from bot.core.handoff import BY_CHAT, TOPICS, rating_question
 from bot.core.menus import lesson_title
 from bot.core.rules import Rules
 from bot.core.text import N_, DropIns, LocalDateTime, Msg, Text, Verbatim
+from bot.core.volunteering import OUTCOMES, volunteer_payload
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.rendering import Renderer
@@ -27,16 +28,19 @@ from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 VOLUNTEER_CHANNEL = "telegram"
-OUTCOMES: dict[str, Msg] = {
-    "met": N_("We met"),
-    "chat": N_("Solved by chat"),
-    "noshow": N_("They did not come"),
-    "other": N_("Other"),
-}
 
 
-def volunteer_payload(verb: str, *args: str) -> str:
-    return "vol:" + verb + ("/" + "/".join(args) if args else "")
+def wrote(name: str, text: str) -> Msg:
+    """A volunteer's words, as the learner sees them."""
+    return N_("💬 {name}: {text}", name=name, text=Verbatim(text))
+
+
+async def active_volunteer(uow: UnitOfWork, telegram_user_id: str) -> Volunteer | None:
+    return await uow.session.scalar(
+        select(Volunteer).where(
+            Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -94,143 +98,146 @@ class HandoffDesk:
         elif action.kind == "comment":
             handoff.comment = action.text
 
-    # --- volunteers' actions
+    # --- volunteers' actions, inside the volunteer event's transaction; a refusal is returned
+
+    async def claim_in(
+        self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int, now: datetime
+    ) -> Msg | None:
+        """Exactly one volunteer wins, even when several press at once in several processes."""
+        won = await uow.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status == "open")
+            .values(
+                status="claimed",
+                volunteer_id=volunteer.id,
+                claimed_at=now,
+                escalate_at=None,
+                day_ends_at=None,
+            )
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            log.info(
+                "claim of hand-off %d by volunteer %d: already taken", handoff_id, volunteer.id
+            )
+            return N_("Someone else has already taken this request.")
+        handoff = await uow.session.get(Handoff, handoff_id)
+        learner = await uow.session.get(Learner, handoff.learner_id) if handoff else None
+        assert handoff is not None and learner is not None
+        aid = await self._record(uow, handoff, "claimed", now, volunteer.id)
+        taken = N_("Request #{id}: taken by {name}.", id=handoff.id, name=volunteer.name)
+        await self._edit_alerts(uow, handoff, taken, now, aid)
+        helping = N_(
+            "You are helping with request #{id}. "
+            "Reply to the learner's messages to answer them, "
+            "or send /reply {id} and your text. When you are done, send /done {id}.",
+            id=handoff.id,
+        )
+        await self._to_volunteer(uow, volunteer, handoff, now, aid, "claimed", helping)
+        where = self._where(handoff)
+        said = N_("{name} will help you. {where}", name=volunteer.name, where=where)
+        await self._to_learner(uow, learner, handoff, now, aid, "claimed", said)
+        log.info("hand-off %d claimed by volunteer %d", handoff_id, volunteer.id)
+        return None
+
+    async def reply_in(
+        self,
+        uow: UnitOfWork,
+        volunteer: Volunteer,
+        handoff_id: int,
+        said: Msg | Reply,
+        now: datetime,
+        media: dict[str, str] | None = None,
+    ) -> Msg | None:
+        """A volunteer writes to the learner of a request they hold (``media``: a copy of
+        one of the volunteer's own Telegram messages, for a learner on Telegram)."""
+        handoff = await self._held(uow, volunteer, handoff_id)
+        if handoff is None:
+            return N_("You can only write to learners whose request you took.")
+        learner = await uow.session.get(Learner, handoff.learner_id)
+        assert learner is not None
+        if media is not None and learner.channel != VOLUNTEER_CHANNEL:
+            return N_("This learner can only receive text: please write it.")
+        aid = await self._record(uow, handoff, "replied", now, volunteer.id)
+        await self._to_learner(uow, learner, handoff, now, aid, "reply", said, media)
+        return None
+
+    async def close_in(
+        self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int, outcome: str, now: datetime
+    ) -> Msg | None:
+        """The volunteer closes with an outcome; the learner is asked for a rating."""
+        handoff = await self._held(uow, volunteer, handoff_id)
+        if handoff is None:
+            return N_("You can only close requests you took.")
+        handoff.status, handoff.outcome, handoff.closed_at = "closed", outcome, now
+        handoff.step = "rating"
+        learner = await uow.session.get(Learner, handoff.learner_id)
+        assert learner is not None
+        question = rating_question()
+        aid = await self._record(uow, handoff, "closed", now, volunteer.id)
+        learner.handoff_open = False
+        learner.choices = [choice.payload for choice in question.choices]
+        learner.version += 1
+        await self._to_learner(uow, learner, handoff, now, aid, "rating", question)
+        note = N_(
+            "Request #{id} is closed. Thank you! To add a note, reply to this message.",
+            id=handoff.id,
+        )
+        await self._to_volunteer(
+            uow, volunteer, handoff, now, aid, "closed", note, tag=f"note:{handoff.id}"
+        )
+        return None
+
+    async def note_in(
+        self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int, text: str
+    ) -> Msg:
+        handoff = await uow.session.get(Handoff, handoff_id)
+        if handoff is None or handoff.volunteer_id != volunteer.id:
+            return N_("You can only close requests you took.")
+        handoff.note = text[:2000]
+        return N_("Note saved.")
+
+    # --- the same, each in a transaction of its own (the coordinators' tools and tests)
 
     async def claim(self, telegram_user_id: str, handoff_id: int) -> DeskResult:
-        """Exactly one volunteer wins, even when several press at once in several processes."""
-        now = self.clock()
-        async with self.store.unit_of_work() as uow:
-            volunteer = await self._volunteer(uow, telegram_user_id)
-            if volunteer is None:
-                log.warning("claim of hand-off %d refused: not an active volunteer", handoff_id)
-                return DeskResult(False, N_("Only registered volunteers can take a request."))
-            won = await uow.session.execute(
-                update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status == "open")
-                .values(
-                    status="claimed",
-                    volunteer_id=volunteer.id,
-                    claimed_at=now,
-                    escalate_at=None,
-                    day_ends_at=None,
-                )
-            )
-            if won.rowcount != 1:  # type: ignore[attr-defined]
-                log.info(
-                    "claim of hand-off %d by volunteer %d: already taken", handoff_id, volunteer.id
-                )
-                return DeskResult(False, N_("Someone else has already taken this request."))
-            handoff = await uow.session.get(Handoff, handoff_id)
-            learner = await uow.session.get(Learner, handoff.learner_id) if handoff else None
-            assert handoff is not None and learner is not None
-            aid = await self._record(uow, handoff, "claimed", now, volunteer.id)
-            taken = N_("Request #{id}: taken by {name}.", id=handoff.id, name=volunteer.name)
-            await self._edit_alerts(uow, handoff, taken, now, aid)
-            await self._to_volunteer(
-                uow,
-                volunteer,
-                handoff,
-                now,
-                aid,
-                "claimed",
-                N_(
-                    "You are helping with request #{id}. "
-                    "Reply to the learner's messages to answer them, "
-                    "or send /reply {id} and your text. When you are done, send /done {id}.",
-                    id=handoff.id,
-                ),
-            )
-            where = self._where(handoff)
-            await self._to_learner(
-                uow,
-                learner,
-                handoff,
-                now,
-                aid,
-                "claimed",
-                N_("{name} will help you. {where}", name=volunteer.name, where=where),
-            )
-        log.info("hand-off %d claimed by volunteer %d", handoff_id, volunteer.id)
-        self._notify()
-        return DeskResult(True)
+        return await self._as(
+            telegram_user_id, lambda uow, v, now: self.claim_in(uow, v, handoff_id, now)
+        )
 
     async def reply(self, telegram_user_id: str, handoff_id: int, text: str) -> DeskResult:
-        """A volunteer writes to the learner of a request they hold."""
-        now = self.clock()
-        async with self.store.unit_of_work() as uow:
-            volunteer, handoff = await self._held(uow, telegram_user_id, handoff_id)
-            if volunteer is None or handoff is None:
-                return DeskResult(
-                    False, N_("You can only write to learners whose request you took.")
-                )
-            learner = await uow.session.get(Learner, handoff.learner_id)
-            assert learner is not None
-            said = N_("💬 {name}: {text}", name=volunteer.name, text=Verbatim(text))
-            aid = await self._record(uow, handoff, "replied", now, volunteer.id)
-            await self._to_learner(uow, learner, handoff, now, aid, "reply", said)
-        self._notify()
-        return DeskResult(True)
+        return await self._as(
+            telegram_user_id,
+            lambda uow, v, now: self.reply_in(uow, v, handoff_id, wrote(v.name, text), now),
+        )
 
     async def close(self, telegram_user_id: str, handoff_id: int, outcome: str) -> DeskResult:
-        """The volunteer closes with an outcome; the learner is asked for a rating."""
-        now = self.clock()
         if outcome not in OUTCOMES:
             return DeskResult(False, N_("This button does not work any more."))
-        async with self.store.unit_of_work() as uow:
-            volunteer, handoff = await self._held(uow, telegram_user_id, handoff_id)
-            if volunteer is None or handoff is None:
-                return DeskResult(False, N_("You can only close requests you took."))
-            handoff.status, handoff.outcome, handoff.closed_at, handoff.step = (
-                "closed",
-                outcome,
-                now,
-                "rating",
-            )
-            learner = await uow.session.get(Learner, handoff.learner_id)
-            assert learner is not None
-            question = rating_question()
-            aid = await self._record(uow, handoff, "closed", now, volunteer.id)
-            learner.handoff_open = False
-            learner.choices = [choice.payload for choice in question.choices]
-            learner.version += 1
-            await self._to_learner(uow, learner, handoff, now, aid, "rating", question)
-            note = N_(
-                "Request #{id} is closed. Thank you! To add a note, reply to this message.",
-                id=handoff.id,
-            )
-            await self._to_volunteer(
-                uow, volunteer, handoff, now, aid, "closed", note, tag=f"note:{handoff.id}"
-            )
-        self._notify()
-        return DeskResult(True)
+        return await self._as(
+            telegram_user_id, lambda uow, v, now: self.close_in(uow, v, handoff_id, outcome, now)
+        )
 
     async def note(self, telegram_user_id: str, handoff_id: int, text: str) -> DeskResult:
         async with self.store.unit_of_work() as uow:
-            volunteer = await self._volunteer(uow, telegram_user_id)
-            handoff = await uow.session.get(Handoff, handoff_id)
-            if volunteer is None or handoff is None or handoff.volunteer_id != volunteer.id:
-                return DeskResult(False, N_("You can only close requests you took."))
-            handoff.note = text[:2000]
-        return DeskResult(True, N_("Note saved."))
-
-    async def held_by(self, telegram_user_id: str) -> list[int]:
-        """The requests a volunteer holds now, for /reply and /done without a number."""
-        async with self.store.unit_of_work() as uow:
-            volunteer = await self._volunteer(uow, telegram_user_id)
+            volunteer = await active_volunteer(uow, telegram_user_id)
             if volunteer is None:
-                return []
-            rows = await uow.session.scalars(
-                select(Handoff.id).where(
-                    Handoff.volunteer_id == volunteer.id, Handoff.status == "claimed"
-                )
-            )
-            return list(rows)
+                return DeskResult(False, N_("You can only close requests you took."))
+            said = await self.note_in(uow, volunteer, handoff_id, text)
+        return DeskResult(said == N_("Note saved."), said)
 
-    async def tag_of(self, chat_id: str, platform_message_id: str) -> str | None:
-        """The tag of a coach message in a volunteer's chat (a relay or a note request)."""
+    async def _as(
+        self,
+        telegram_user_id: str,
+        act: Callable[[UnitOfWork, Volunteer, datetime], Awaitable[Msg | None]],
+    ) -> DeskResult:
         async with self.store.unit_of_work() as uow:
-            sent = await uow.outbox.by_platform_id(VOLUNTEER_CHANNEL, chat_id, platform_message_id)
-        return sent.tag if sent is not None else None
+            volunteer = await active_volunteer(uow, telegram_user_id)
+            if volunteer is None:
+                return DeskResult(False, N_("Only registered volunteers can take a request."))
+            refused = await act(uow, volunteer, self.clock())
+            if refused is not None:
+                return DeskResult(False, refused)
+        self._notify()
+        return DeskResult(True)
 
     # --- the clock's side
 
@@ -515,6 +522,7 @@ class HandoffDesk:
         aid: int,
         purpose: str,
         said: Msg | Reply,
+        media: dict[str, str] | None = None,
     ) -> None:
         reply = said if isinstance(said, Reply) else Reply((said,))
         language = learner.language or self.default_language
@@ -529,6 +537,7 @@ class HandoffDesk:
             reply,
             key,
             now,
+            media=media,
         )
 
     async def _send(
@@ -554,27 +563,12 @@ class HandoffDesk:
 
     # --- helpers
 
-    async def _volunteer(self, uow: UnitOfWork, telegram_user_id: str) -> Volunteer | None:
-        return await uow.session.scalar(
-            select(Volunteer).where(
-                Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
-            )
-        )
-
-    async def _held(
-        self, uow: UnitOfWork, telegram_user_id: str, handoff_id: int
-    ) -> tuple[Volunteer | None, Handoff | None]:
-        volunteer = await self._volunteer(uow, telegram_user_id)
+    async def _held(self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int) -> Handoff | None:
         handoff = await uow.session.get(Handoff, handoff_id)
-        if (
-            volunteer is None
-            or handoff is None
-            or handoff.status != "claimed"
-            or handoff.volunteer_id != volunteer.id
-        ):
+        if handoff is None or handoff.status != "claimed" or handoff.volunteer_id != volunteer.id:
             log.warning("volunteer action on hand-off %d refused", handoff_id)
-            return None, None
-        return volunteer, handoff
+            return None
+        return handoff
 
     def _matches(self, volunteer: Volunteer, handoff: Handoff) -> bool:
         speaks = not volunteer.languages or handoff.language in volunteer.languages

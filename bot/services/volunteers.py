@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from bot.core.volunteering import INVITE_PREFIX
 from bot.store.tables import Volunteer, VolunteerInvite
-from bot.store.unit_of_work import Store
-
-INVITE_PREFIX = "v_"
+from bot.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -60,53 +59,62 @@ class Volunteers:
         self, name: str, languages: list[str], places: list[str], bot_username: str
     ) -> Invite:
         """A new volunteer and the link that registers them; the link works once, for a week."""
+        async with self.store.unit_of_work() as uow:
+            return await self.invite_in(uow, name, languages, places, bot_username)
+
+    async def invite_in(
+        self, uow: UnitOfWork, name: str, languages: list[str], places: list[str], bot: str
+    ) -> Invite:
         now = self.clock()
         token = secrets.token_urlsafe(24)
         expires = now + timedelta(days=self.invite_days)
-        async with self.store.unit_of_work() as uow:
-            volunteer = Volunteer(
-                name=name,
-                languages=languages,
-                places=places,
-                available=True,
-                active=True,
-                created_at=now,
+        volunteer = Volunteer(
+            name=name,
+            languages=languages,
+            places=places,
+            available=True,
+            active=True,
+            created_at=now,
+        )
+        uow.session.add(volunteer)
+        await uow.session.flush()
+        uow.session.add(
+            VolunteerInvite(
+                token_hash=token_hash(token), volunteer_id=volunteer.id, expires_at=expires
             )
-            uow.session.add(volunteer)
-            await uow.session.flush()
-            uow.session.add(
-                VolunteerInvite(
-                    token_hash=token_hash(token), volunteer_id=volunteer.id, expires_at=expires
-                )
-            )
-        link = f"https://t.me/{bot_username.lstrip('@')}?start={INVITE_PREFIX}{token}"
+        )
+        link = f"https://t.me/{bot.lstrip('@')}?start={INVITE_PREFIX}{token}"
         return Invite(volunteer.id, link, expires)
 
     async def redeem(self, token: str, telegram_user_id: str) -> VolunteerView | None:
         """Register whoever opened the link; None when it is unknown, used, expired or removed."""
-        now = self.clock()
         async with self.store.unit_of_work() as uow:
-            claimed = await uow.session.execute(
-                update(VolunteerInvite)
-                .where(
-                    VolunteerInvite.token_hash == token_hash(token),
-                    VolunteerInvite.used_at.is_(None),
-                    VolunteerInvite.expires_at > now,
-                )
-                .values(used_at=now)
-                .returning(VolunteerInvite.volunteer_id)
+            return await self.redeem_in(uow, token, telegram_user_id)
+
+    async def redeem_in(
+        self, uow: UnitOfWork, token: str, telegram_user_id: str
+    ) -> VolunteerView | None:
+        claimed = await uow.session.execute(
+            update(VolunteerInvite)
+            .where(
+                VolunteerInvite.token_hash == token_hash(token),
+                VolunteerInvite.used_at.is_(None),
+                VolunteerInvite.expires_at > self.clock(),
             )
-            volunteer_id = claimed.scalar_one_or_none()
-            if volunteer_id is None:
-                return None
-            taken = await uow.session.scalar(
-                select(Volunteer).where(Volunteer.telegram_user_id == telegram_user_id)
-            )
-            volunteer = await uow.session.get(Volunteer, volunteer_id)
-            if volunteer is None or not volunteer.active or taken is not None:
-                return None
-            volunteer.telegram_user_id = telegram_user_id
-            return VolunteerView.of(volunteer)
+            .values(used_at=self.clock())
+            .returning(VolunteerInvite.volunteer_id)
+        )
+        volunteer_id = claimed.scalar_one_or_none()
+        if volunteer_id is None:
+            return None
+        taken = await uow.session.scalar(
+            select(Volunteer).where(Volunteer.telegram_user_id == telegram_user_id)
+        )
+        volunteer = await uow.session.get(Volunteer, volunteer_id)
+        if volunteer is None or not volunteer.active or taken is not None:
+            return None
+        volunteer.telegram_user_id = telegram_user_id
+        return VolunteerView.of(volunteer)
 
     async def listed(self) -> list[VolunteerView]:
         async with self.store.unit_of_work() as uow:
@@ -144,16 +152,19 @@ class Volunteers:
                     Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
                 )
             )
-            if row is None:
-                return None
-            if what == "available":
-                row.available = not row.available
-            elif what in ("language", "place") and value:
-                field = "languages" if what == "language" else "places"
-                current = list(getattr(row, field))
-                setattr(
-                    row,
-                    field,
-                    [v for v in current if v != value] if value in current else [*current, value],
-                )
-            return VolunteerView.of(row)
+            return change(row, what, value) if row is not None else None
+
+
+def change(row: Volunteer, what: str, value: str) -> VolunteerView:
+    """Toggle ``available``, a ``language`` or a ``place`` of a volunteer's record."""
+    if what == "available":
+        row.available = not row.available
+    elif what in ("language", "place") and value:
+        field = "languages" if what == "language" else "places"
+        current = list(getattr(row, field))
+        setattr(
+            row,
+            field,
+            [v for v in current if v != value] if value in current else [*current, value],
+        )
+    return VolunteerView.of(row)

@@ -28,7 +28,7 @@ class UnitOfWork:
     async def inbound_seen(self, key: str) -> bool:
         return await self.session.get(InboundKey, key) is not None
 
-    async def remember_inbound(self, key: str, learner_id: int, at: datetime) -> None:
+    async def remember_inbound(self, key: str, learner_id: int | None, at: datetime) -> None:
         """Store the update's key; a concurrent duplicate fails the commit on the primary key."""
         self.session.add(InboundKey(key=key, learner_id=learner_id, at=at))
         await self.session.flush()

@@ -1,0 +1,232 @@
+"""The volunteer desk: one volunteer event in, one transaction, the answers out as outbox rows.
+
+The core reads the event (``bot.core.volunteering``) from facts gathered here, inside the
+transaction: whether the sender is an active volunteer or an admin, the requests they hold,
+the tag of the coach message they replied to. The event's key is stored in the same
+transaction, so a redelivered update changes nothing and gets the same answers back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bot.core import volunteering as rules
+from bot.core.channel import Capabilities, Destination
+from bot.core.effects import Choice, Reply
+from bot.core.events import Inbound, InboundKind
+from bot.core.text import N_, Msg, Verbatim
+from bot.i18n import Catalogs
+from bot.services.coach import ATTEMPTS, UNREACHABLE, Handled, Unavailable
+from bot.services.handoffs import HandoffDesk, active_volunteer, wrote
+from bot.services.rendering import Renderer
+from bot.services.volunteers import Volunteers, VolunteerView, change
+from bot.store.tables import Handoff, Volunteer
+from bot.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+REFUSED_INVITE = N_(
+    "This invitation does not work: it was used already, or it expired. Ask for a new one."
+)
+
+
+class VolunteerDesk:
+    def __init__(
+        self,
+        desk: HandoffDesk,
+        volunteers: Volunteers,
+        catalogs: Catalogs,
+        admins: tuple[str, ...] = (),
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.desk = desk
+        self.volunteers = volunteers
+        self.catalogs = catalogs
+        self.admins = admins
+        self.on_outbox = on_outbox
+
+    async def handle(
+        self, event: Inbound, channel: Capabilities, bot_username: str = ""
+    ) -> Handled | None:
+        """Handle a volunteer's event exactly once; None when it is a learner's business."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                handled = await self._handle_once(event, channel, bot_username)
+            except IntegrityError:  # the same update, handled at once by another process
+                log.info("conflict on volunteer event %s, attempt %d", event.key, attempt)
+                continue
+            except (DBAPIError, *UNREACHABLE) as error:
+                log.warning("database unavailable for volunteer event %s", event.key)
+                raise Unavailable from error
+            if handled and not channel.pull and self.on_outbox is not None:
+                self.on_outbox()
+            return handled
+        raise Unavailable(f"volunteer event {event.key} conflicted {ATTEMPTS} times")
+
+    async def _handle_once(
+        self, event: Inbound, channel: Capabilities, bot_username: str
+    ) -> Handled | None:
+        now = self.desk.clock()
+        async with self.desk.store.unit_of_work() as uow:
+            if await uow.inbound_seen(event.key):
+                return Handled(await uow.outbox.for_inbound(event.key))
+            volunteer = await active_volunteer(uow, event.sender.user_id)
+            facts = await self._facts(uow, event, channel, volunteer)
+            if event.kind is InboundKind.BUTTON:
+                action: rules.Action | None = rules.read_button(event.payload or "", facts)
+            else:
+                action = rules.read_message(event, facts)
+            if action is None:
+                return None
+            await uow.remember_inbound(event.key, None, now)
+            await uow.record(None, "volunteer_action", {"action": type(action).__name__}, now)
+            said, notice = await self._apply(uow, action, volunteer, event, bot_username, now)
+            language = self.catalogs.best_match(event.sender.language_hint, self.catalogs.fallback)
+            to = Destination.of(event, None)
+            for row in Renderer(self.catalogs, channel).rows(said, to, language, now):
+                await uow.outbox.add(row)
+            return Handled(await uow.outbox.for_inbound(event.key), notice)
+
+    async def _facts(
+        self, uow: UnitOfWork, event: Inbound, channel: Capabilities, volunteer: Volunteer | None
+    ) -> rules.Facts:
+        held: tuple[int, ...] = ()
+        if volunteer is not None:
+            ids = await uow.session.scalars(
+                select(Handoff.id)
+                .where(Handoff.volunteer_id == volunteer.id, Handoff.status == "claimed")
+                .order_by(Handoff.id)
+            )
+            held = tuple(ids)
+        tag = None
+        if event.reply_to_message_id is not None:
+            sender = event.sender
+            tag = await uow.outbox.replied_tag(
+                sender.channel, sender.chat_id, event.reply_to_message_id, channel.pull
+            )
+        admin = event.sender.user_id in self.admins
+        return rules.Facts(volunteer is not None, admin, held, tag)
+
+    async def _apply(
+        self,
+        uow: UnitOfWork,
+        action: rules.Action,
+        volunteer: Volunteer | None,
+        event: Inbound,
+        bot_username: str,
+        now: datetime,
+    ) -> tuple[list[Reply], Msg | None]:
+        """The answers to the volunteer, and the notice for a refused button press."""
+        refused: Msg | None = None
+        said: list[Reply] = []
+        if isinstance(action, rules.Refused):
+            refused = action.say
+        elif isinstance(action, rules.Register):
+            said = [await self._register(uow, action.token, event.sender.user_id)]
+        elif isinstance(action, rules.Invite):
+            made = await self.volunteers.invite_in(uow, action.name, [], [], bot_username)
+            send = N_("Send this link to {name}. It works once, for 7 days:", name=action.name)
+            said = [Reply((send, Verbatim(made.link)))]
+        elif volunteer is None:  # the core asks for a volunteer before any other action
+            refused = rules.ONLY_VOLUNTEERS
+        else:
+            return await self._desk_action(uow, action, volunteer, event, now)
+        if refused is not None and event.kind is not InboundKind.BUTTON:
+            said, refused = [Reply((refused,))], None
+        return said, refused
+
+    async def _desk_action(
+        self,
+        uow: UnitOfWork,
+        action: rules.Action,
+        volunteer: Volunteer,
+        event: Inbound,
+        now: datetime,
+    ) -> tuple[list[Reply], Msg | None]:
+        said: list[Reply] = []
+        refused: Msg | None = None
+        desk = self.desk
+        if isinstance(action, rules.ShowSettings):
+            said = [self._settings(VolunteerView.of(volunteer))]
+        elif isinstance(action, rules.Change):
+            changed = change(volunteer, action.what, action.value)
+            said = [self._settings(changed, edit=True)]
+        elif isinstance(action, rules.Claim):
+            refused = await desk.claim_in(uow, volunteer, action.request, now)
+        elif isinstance(action, rules.Write):
+            words = wrote(volunteer.name, action.text)
+            refused = await desk.reply_in(uow, volunteer, action.request, words, now)
+        elif isinstance(action, rules.Forward):
+            copy = {
+                "kind": "copy",
+                "from_chat": event.sender.chat_id,
+                "message_id": action.message_id,
+            }
+            above = N_("💬 {name} sent you the message above.", name=volunteer.name)
+            refused = await desk.reply_in(uow, volunteer, action.request, above, now, copy)
+        elif isinstance(action, rules.AskWhich):
+            said = [self._which(action)]
+        elif isinstance(action, rules.AskOutcome):
+            said = [self._outcomes(action.request)]
+        elif isinstance(action, rules.Close):
+            refused = await desk.close_in(uow, volunteer, action.request, action.outcome, now)
+        elif isinstance(action, rules.Note):
+            said = [Reply((await desk.note_in(uow, volunteer, action.request, action.text),))]
+        if refused is not None and event.kind is not InboundKind.BUTTON:
+            said, refused = [Reply((refused,))], None
+        return said, refused
+
+    async def _register(self, uow: UnitOfWork, token: str, user_id: str) -> Reply:
+        """A volunteer opens their invitation link."""
+        volunteer = await self.volunteers.redeem_in(uow, token, user_id)
+        if volunteer is None:
+            log.warning("invitation refused for a Telegram account")
+            return Reply((REFUSED_INVITE,))
+        welcome = N_(
+            "Welcome, {name}! You are now a volunteer. You will get requests here. "
+            "Send /volunteer to set your languages, places and availability.",
+            name=Verbatim(volunteer.name),
+        )
+        return Reply((welcome,))
+
+    def _settings(self, volunteer: VolunteerView, edit: bool = False) -> Reply:
+        """A volunteer's languages, places and availability, with buttons to change them."""
+        state = (
+            N_("✅ Available: you get requests.")
+            if volunteer.available
+            else N_("💤 Away: you get no requests.")
+        )
+        title = N_("Volunteer settings for {name}", name=Verbatim(volunteer.name))
+        payload = rules.volunteer_payload
+        choices = [Choice(N_("Change availability"), payload("available"))]
+        for code, language in self.catalogs.languages.items():
+            mark = "☑️" if code in volunteer.languages else "⬜"
+            choices.append(Choice(Verbatim(f"{mark} {language.name}"), payload("language", code)))
+        for place in self.desk.rules.handoff.places:
+            mark = "☑️" if place.id in volunteer.places else "⬜"
+            choices.append(Choice(Verbatim(f"{mark} {place.name}"), payload("place", place.id)))
+        return Reply((title, state), tuple(choices), edit_pressed=edit)
+
+    @staticmethod
+    def _outcomes(request: int) -> Reply:
+        choices = tuple(
+            Choice(label, rules.volunteer_payload("done", str(request), code))
+            for code, label in rules.OUTCOMES.items()
+        )
+        return Reply((N_("How did request #{id} end?", id=request),), choices)
+
+    @staticmethod
+    def _which(action: rules.AskWhich) -> Reply:
+        choices = tuple(
+            Choice(
+                N_("Request #{id}", id=request),
+                rules.volunteer_payload("to", str(request), action.message_id),
+            )
+            for request in action.requests
+        )
+        which = N_("You are helping several learners. Which request is this message for?")
+        return Reply((which,), choices)
