@@ -21,7 +21,7 @@ from bot.core.effects import Choice, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
-from bot.services.coach import ATTEMPTS, UNREACHABLE, Handled, Unavailable
+from bot.services.coach import ATTEMPTS, UNREACHABLE, Handled, Unavailable, log_id
 from bot.services.handoffs import HandoffDesk, active_volunteer, wrote
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
@@ -57,15 +57,15 @@ class VolunteerDesk:
             try:
                 handled = await self._handle_once(event, channel, bot_username)
             except IntegrityError:  # the same update, handled at once by another process
-                log.info("conflict on volunteer event %s, attempt %d", event.key, attempt)
+                log.info("conflict on volunteer event %s, attempt %d", log_id(event.key), attempt)
                 continue
             except (DBAPIError, *UNREACHABLE) as error:
-                log.warning("database unavailable for volunteer event %s", event.key)
+                log.warning("database unavailable for volunteer event %s", log_id(event.key))
                 raise Unavailable from error
             if handled and not channel.pull and self.on_outbox is not None:
                 self.on_outbox()
             return handled
-        raise Unavailable(f"volunteer event {event.key} conflicted {ATTEMPTS} times")
+        raise Unavailable(f"volunteer event {log_id(event.key)} conflicted {ATTEMPTS} times")
 
     async def _handle_once(
         self, event: Inbound, channel: Capabilities, bot_username: str
