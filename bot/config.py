@@ -26,6 +26,12 @@ WEBHOOK_SECRET_INVALID = (
     "COACH_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters, each a letter A-Z or a-z, a "
     f"digit, _ or - (Telegram's rule). Make one with `{MAKE_A_SECRET}`."
 )
+WHATSAPP_SECRETS_MISSING = (
+    "COACH_WHATSAPP_TOKEN is set but COACH_WHATSAPP_APP_SECRET or COACH_WHATSAPP_VERIFY_TOKEN "
+    "is not: without them the coach could not tell Meta's webhook calls from forged ones. Set "
+    "COACH_WHATSAPP_APP_SECRET to the app secret of your Meta app and "
+    f"COACH_WHATSAPP_VERIFY_TOKEN to a secret of your own (`{MAKE_A_SECRET}`)."
+)
 WEBHOOK_SECRET_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 )
@@ -122,6 +128,13 @@ class Settings(BaseSettings):
     telegram_webhook_path: str = "/telegram/webhook"
     telegram_bot_username: str | None = None
 
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v26.0"
+    whatsapp_webhook_path: str = "/whatsapp/webhook"
+
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: int = 20
@@ -148,9 +161,14 @@ class Settings(BaseSettings):
         return Rules(languages, tuple(zones), policy, handoff)
 
     def model_post_init(self, context: object, /) -> None:
-        """Webhook mode needs a secret token that Telegram accepts."""
+        """Webhook mode needs a secret token that Telegram accepts; WhatsApp needs its app
+        secret and verify token."""
         secret = self.telegram_webhook_secret
         if self.telegram_webhook_url is not None and secret is None:
             raise UnsafeSettings(WEBHOOK_SECRET_MISSING)
         if secret is not None and not telegram_accepts(secret.get_secret_value()):
             raise UnsafeSettings(WEBHOOK_SECRET_INVALID)
+        if self.whatsapp_token is not None and (
+            self.whatsapp_app_secret is None or self.whatsapp_verify_token is None
+        ):
+            raise UnsafeSettings(WHATSAPP_SECRETS_MISSING)

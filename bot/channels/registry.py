@@ -7,9 +7,15 @@ from bot.channels.telegram.channel import telegram
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.webchat import CHANNEL as WEB
 from bot.channels.webchat import web_chat
+from bot.channels.whatsapp.channel import whatsapp
+from bot.channels.whatsapp.inbound import CHANNEL as WHATSAPP
 from bot.core.channel import Capabilities
 
-CHANNELS: tuple[tuple[Capabilities, ChannelFactory], ...] = ((WEB, web_chat), (TELEGRAM, telegram))
+CHANNELS: tuple[tuple[Capabilities, ChannelFactory], ...] = (
+    (WEB, web_chat),
+    (TELEGRAM, telegram),
+    (WHATSAPP, whatsapp),
+)
 
 
 def known_channels() -> dict[str, Capabilities]:

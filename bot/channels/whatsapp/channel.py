@@ -1,0 +1,76 @@
+"""The WhatsApp channel, built from settings: on when ``COACH_WHATSAPP_TOKEN`` is set.
+
+pywa's async client sends; the coach's own aiohttp route receives, so that every call is
+checked against its signature before anything is parsed. pywa fixes its client's base URL to
+Meta's Graph API; the coach hands it its own httpx client and sets that client's base URL to
+``COACH_WHATSAPP_API_BASE`` (Meta's, with its version, unless a test points it elsewhere).
+"""
+
+from __future__ import annotations
+
+import httpx
+from pywa_async.client import WhatsApp
+
+from bot.channels.base import ChannelParts, Wiring
+from bot.channels.whatsapp.delivery import WhatsAppDelivery
+from bot.channels.whatsapp.inbound import CHANNEL
+from bot.channels.whatsapp.webhook import WhatsAppWebhook
+from bot.config import WHATSAPP_SECRETS_MISSING
+from bot.store.delivery_status import DeliveryStatus
+from bot.store.media import MediaCache
+
+TIMEOUT_SECONDS = 30.0
+PHONE_NUMBER_MISSING = (
+    "COACH_WHATSAPP_TOKEN is set but COACH_WHATSAPP_PHONE_NUMBER_ID is not: set it to the "
+    "phone number id shown in the Meta app's WhatsApp settings."
+)
+
+
+class WhatsAppReceiver:
+    """The webhook's part in starting and stopping, and the HTTP client's closing."""
+
+    def __init__(self, webhook: WhatsAppWebhook, http: httpx.AsyncClient) -> None:
+        self.webhook = webhook
+        self.http = http
+
+    async def start(self) -> None:
+        """Meta calls the webhook: nothing to start."""
+
+    async def stop_receiving(self) -> None:
+        await self.webhook.stop_receiving()
+
+    async def close(self) -> None:
+        await self.stop_receiving()
+        await self.http.aclose()
+
+
+def client(token: str, phone_number_id: str, api_base: str) -> tuple[WhatsApp, httpx.AsyncClient]:
+    http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+    wa = WhatsApp(phone_id=phone_number_id, token=token, session=http)
+    http.base_url = httpx.URL(api_base.rstrip("/"))  # pywa set Meta's; the setting decides
+    return wa, http
+
+
+def whatsapp(wiring: Wiring) -> ChannelParts | None:
+    settings = wiring.settings
+    if settings.whatsapp_token is None:
+        return None
+    secret, verify = settings.whatsapp_app_secret, settings.whatsapp_verify_token
+    if secret is None or verify is None:  # the settings refuse this already
+        raise ValueError(WHATSAPP_SECRETS_MISSING)
+    phone = settings.whatsapp_phone_number_id
+    if not phone:
+        raise ValueError(PHONE_NUMBER_MISSING)
+    wa, http = client(settings.whatsapp_token.get_secret_value(), phone, settings.whatsapp_api_base)
+    webhook = WhatsAppWebhook(
+        wiring.service,
+        DeliveryStatus(wiring.store),
+        phone_number_id=phone,
+        app_secret=secret.get_secret_value(),
+        verify_token=verify.get_secret_value(),
+        path=settings.whatsapp_webhook_path,
+    )
+    delivery = WhatsAppDelivery(
+        wa, MediaCache(wiring.store), settings.curriculum_path, wiring.clock
+    )
+    return ChannelParts(CHANNEL, webhook.routes(), delivery, WhatsAppReceiver(webhook, http))

@@ -1,0 +1,97 @@
+"""WhatsApp delivery: the Cloud API's errors in the sender's terms, and what follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.whatsapp.delivery import shorten
+from bot.delivery.errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery.sender import Delivery
+from bot.store.outbox import Button, OutboundMessage
+from tests.telegram_learner import drained
+from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row, outbox
+
+AMINA = "33612345678"
+
+
+def message(text: str, *labels: str) -> OutboundMessage:
+    buttons = tuple(Button(f"{n}. {label}", f"p{n}") for n, label in enumerate(labels, 1))
+    return OutboundMessage(1, "whatsapp", AMINA, text, buttons, None, None, "en")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, 131056, RetryAfter),  # the pair rate: too many messages to one learner
+        (429, 130429, RetryAfter),  # the number's throughput
+        (400, 131026, Unreachable),  # the learner blocked the business, or left WhatsApp
+        (400, 131047, Rejected),  # the 24-hour window is closed (templates: not yet)
+        (500, 1, Transient),
+        (503, 2, Transient),
+        (400, 131009, Rejected),
+    ],
+)
+async def test_each_cloud_api_error_means_what_the_sender_does_about_it(
+    database_url: str, engine: object, status: int, code: int, expected: type[DeliveryError]
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        delivery = coach.channels["whatsapp"].delivery
+        assert delivery is not None
+        graph.fail_next(AMINA, status, code)
+        with pytest.raises(expected) as raised:
+            await delivery.deliver(message("Hello"))
+        if expected is RetryAfter:
+            assert isinstance(raised.value, RetryAfter) and raised.value.seconds > 0
+        assert graph.sent == []
+        assert await delivery.deliver(message("Hello")) == graph.sent[-1].id
+
+
+async def test_choices_that_do_not_fit_an_interactive_body_keep_every_word(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        delivery: Delivery | None = coach.channels["whatsapp"].delivery
+        assert delivery is not None
+        long_text = "word " * 300
+        labels = [f"A rather long option number {n} that goes on" for n in range(1, 5)]
+        await delivery.deliver(message(long_text.strip(), *labels))
+        text, choices = graph.sent
+        assert (text.type, text.body) == ("text", long_text.strip())
+        assert choices.listed and choices.body == "\n".join(
+            f"{n}. {label}" for n, label in enumerate(labels, 1)
+        )
+        assert choices.choices[0][1] == "1. A rather long…"
+        assert choices.descriptions[0] == "1. A rather long option number 1 that goes on"
+
+
+def test_titles_are_shortened_on_a_word_boundary() -> None:
+    assert shorten("1. Save data: no pictures", 20) == "1. Save data: no…"
+    assert shorten("1. Yes", 20) == "1. Yes"
+    assert shorten("1. Extraordinarilylongword", 20) == "1. Extraordinarilyl…"
+
+
+async def test_a_learner_who_blocked_the_business_is_stopped(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await learner.says("hello")
+        graph.blocked.add(AMINA)
+        assert await learner.taps("English") == []
+        assert (await learner_row(coach, AMINA)).status == "stopped"
+        assert {row.status for row in (await outbox(coach, AMINA))[1:]} == {"dropped"}
+
+
+async def test_a_message_outside_the_24_hour_window_is_refused_and_the_next_goes_on(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await learner.says("hello")
+        graph.fail_next(AMINA, 400, 131047)
+        said = await learner.taps("English")
+        await drained(coach)
+        rows = await outbox(coach, AMINA)
+        assert [row.status for row in rows[1:]] == ["failed", "sent"]
+        assert rows[1].last_error is not None and "131047" in rows[1].last_error
+        assert len(said) == 1 and said[0].startswith("What would you like to do?")
