@@ -129,7 +129,7 @@ def handoffs(
     ] = False,
 ) -> None:
     """For coordinators: requests for a person, with their times to claim and to close."""
-    from bot.services.handoffs import handoff_lines, median_to_claim
+    from bot.services.handoff_figures import handoff_lines, median_to_claim
 
     async def run() -> list[Any]:
         store, _ = _volunteers(load_settings())
