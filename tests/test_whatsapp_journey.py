@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import small_course
-from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp
+from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row
 
 AMINA = "33612345678"
 
@@ -143,3 +143,31 @@ async def test_a_lesson_picture_is_uploaded_once_and_again_when_whatsapp_forgot_
         third = await sees_the_picture("33600000003")
         fourth = await sees_the_picture("33600000004")
         assert graph.upload_count == 2 and third == fourth != first
+
+
+async def test_a_learner_replies_to_the_coachs_message_by_swiping_it(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await starts_basics(learner)
+        said = await learner.taps("Replies (1 min)")
+        assert said[1:] == ["Reply to the next message.", "Reply to me\n\n1. Skip this task"]
+        prompt, target = learner.last[1], learner.last[2]
+        again = "Tap Reply under my message.\n\n1. Skip this task"
+        assert await learner.says("ok") == [again]
+        assert await learner.says("ok", replying_to=prompt) == [again]
+        said = await learner.says("done", replying_to=target)
+        assert said[0] == "Good." and said[1].startswith("Did you reply?")
+
+
+async def test_typing_the_stop_command_opts_the_learner_out(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await starts_basics(learner)
+        assert len(await learner.says("/stop")) == 1
+        assert (await learner_row(coach, AMINA)).status == "stopped"
+        said = await learner.says("hello")
+        assert said == ["You stopped the coach. Send /start to begin again."]

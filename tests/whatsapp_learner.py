@@ -109,8 +109,10 @@ class WhatsAppLearner:
         self.last = self.graph.to(self.wa_id)[before:]
         return [m.body or "" for m in self.last]
 
-    async def says(self, text: str) -> list[str]:
-        return await self.does(hook.text(self.wa_id, self.name, text))
+    async def says(self, text: str, replying_to: WaSent | None = None) -> list[str]:
+        """Write ``text``; with ``replying_to``, as a reply (swipe) to that message."""
+        extra = {} if replying_to is None else {"context": {"id": replying_to.id}}
+        return await self.does(hook.text(self.wa_id, self.name, text, **extra))
 
     async def sends_image(self) -> list[str]:
         return await self.does(hook.image(self.wa_id, self.name))
