@@ -25,7 +25,9 @@ def test_a_slip_during_the_intake_asks_the_pending_question_again_not_the_menu()
     assert "Cancel my request" in journey.buttons()
     journey.send(button(journey.payload_for("E-mail")))
     said = journey.send(text("9"))
-    assert said[-1] == "Where would you like to meet?"
+    assert (
+        said[-1] == "May the volunteer see your first name? They never see your number or account."
+    )
 
 
 def test_a_wrong_number_with_one_button_says_to_tap_it_or_type_1() -> None:
@@ -41,3 +43,10 @@ def test_cancel_with_no_request_says_so_and_shows_where_the_learner_is() -> None
     said = journey.send(command("cancel"))
     assert said[0] == "You have no request for a person to cancel."
     assert journey.buttons()[0] == "Basics"
+
+
+def test_with_no_drop_in_place_the_coach_does_not_ask_where() -> None:
+    journey = at_the_menu()
+    journey.send(command("help"))
+    said = journey.send(button(journey.payload_for("E-mail")))
+    assert said == ["May the volunteer see your first name? They never see your number or account."]

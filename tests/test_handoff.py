@@ -74,7 +74,6 @@ async def asks_for_help(learner: WebLearner, share_name: bool = False) -> list[s
     said = await learner.says("/help")
     assert said == ["A volunteer can help you. What is it about?"]
     await learner.taps("E-mail")
-    await learner.taps("By chat, here")
     return await learner.taps("Yes, show my first name" if share_name else "No, stay anonymous")
 
 
@@ -158,7 +157,6 @@ async def test_asking_twice_updates_the_one_request_and_cancel_ends_it(desk: Des
     assert said[0].startswith("You already asked for a person.")
     await learner.taps("Change my request")
     await learner.taps("Documents and papers")
-    await learner.taps("By chat, here")
     said = await learner.taps("No, stay anonymous")
     assert said[0].startswith("Your request is updated.")
     async with desk.coach.store.unit_of_work() as uow:
@@ -234,7 +232,6 @@ async def test_reminders_pause_while_a_request_is_open(desk: Desk) -> None:
         assert row is not None and row.next_nudge_at is not None
     await learner.says("/help")
     await learner.taps("E-mail")
-    await learner.taps("By chat, here")
     await learner.taps("No, stay anonymous")
     async with desk.coach.store.unit_of_work() as uow:
         row = await uow.session.scalar(select(Learner).where(Learner.chat_id == learner.chat_id))

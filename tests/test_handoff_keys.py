@@ -43,7 +43,6 @@ async def test_a_second_evening_still_tells_the_learner_and_blocks_no_other_requ
     await first.says("/help")  # asking again the next day updates the same request
     await first.taps("Change my request")
     await first.taps("E-mail")
-    await first.taps("By chat, here")
     await first.taps("No, stay anonymous")
     again = await desk.request()
     assert again.id == request.id and again.day_ends_at is not None

@@ -165,6 +165,9 @@ def topic_written(state: LearnerState, text: str, rules: Rules) -> Outcome:
 
 def _after_topic(state: LearnerState, request: HelpRequest, rules: Rules) -> Outcome:
     """Ask where to meet; with no drop-in place, "by chat" is the only answer: skip it."""
+    if not rules.handoff.places:
+        draft = replace(request, place=BY_CHAT, slot=None, step="consent")
+        return replace(state, request=draft), [_ask_consent(state)]
     draft = replace(request, step="place")
     return replace(state, request=draft), [_ask_place(rules.handoff)]
 
