@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from bot.channels.whatsapp.delivery import shorten
+from bot.channels.whatsapp.channel import client
+from bot.channels.whatsapp.delivery import WhatsAppDelivery, shorten
 from bot.delivery.errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
 from bot.delivery.sender import Delivery
+from bot.services.coach import utc_now
+from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
-from tests.telegram_learner import drained
+from tests.conftest import JOURNEY_COURSE
+from tests.fakes.telegram_people import SAMPLE_PNG
+from tests.fakes.whatsapp_graph import PHONE_NUMBER_ID, TOKEN
+from tests.telegram_learner import drained, free_port, small_course
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row, outbox
 
 AMINA = "33612345678"
@@ -95,3 +104,32 @@ async def test_a_message_outside_the_24_hour_window_is_refused_and_the_next_goes
         assert [row.status for row in rows[1:]] == ["failed", "sent"]
         assert rows[1].last_error is not None and "131047" in rows[1].last_error
         assert len(said) == 1 and said[0].startswith("What would you like to do?")
+
+
+async def test_a_graph_api_that_cannot_be_reached_is_a_transient_failure(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, _graph):
+        wa, http = client(TOKEN, PHONE_NUMBER_ID, f"http://127.0.0.1:{free_port()}/v26.0")
+        delivery = WhatsAppDelivery(wa, MediaCache(coach.store), JOURNEY_COURSE, utc_now)
+        try:
+            with pytest.raises(Transient):
+                await delivery.deliver(message("Hello"))
+        finally:
+            await http.aclose()
+
+
+async def test_a_picture_without_choices_carries_the_text_as_its_caption(
+    database_url: str, engine: object, tmp_path: Path
+) -> None:
+    lesson = "title: Cups\nminutes: 1\nsteps:\n  - id: end\n    kind: checkpoint\n    text: Done.\n"
+    course = small_course(tmp_path, {"cups": lesson}, media={"media/cup.png": SAMPLE_PNG})
+    async with coach_on_whatsapp(database_url, curriculum=course) as (coach, graph):
+        delivery = coach.channels["whatsapp"].delivery
+        assert delivery is not None
+        media = {"kind": "image", "path": "media/cup.png", "size": len(SAMPLE_PNG)}
+        picture = replace(message("A cup."), media=media)
+        assert await delivery.deliver(picture) == graph.sent[-1].id
+        (sent,) = graph.sent
+        assert (sent.type, sent.body) == ("image", "A cup.")
+        assert sent.media_id is not None and graph.uploads[sent.media_id] == SAMPLE_PNG

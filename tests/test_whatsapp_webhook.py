@@ -25,6 +25,7 @@ from tests.whatsapp_learner import (
 )
 
 AMINA = "33612345678"
+CLIENT_AND_COACH = {"bot", "pywa", "pywa_async", "httpx", "httpcore", "aiohttp"}
 
 
 async def verify(url: str, **query: str) -> tuple[int, str]:
@@ -157,3 +158,21 @@ def test_the_coach_refuses_to_start_whatsapp_without_its_app_secret_and_verify_t
             settings_for(url, **values)
         assert str(refused.value) == WHATSAPP_SECRETS_MISSING
     assert settings_for(url).whatsapp_token is None  # WhatsApp stays off without its token
+
+
+async def test_logs_never_show_a_learner_s_number_or_words_even_at_debug_level(
+    database_url: str, engine: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    words = "my address is 12 rue des Lilas"
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        with caplog.at_level(logging.DEBUG):
+            await learner.says("hello")
+            await learner.taps("English")
+            await learner.says(words)
+    # The database driver's own debug lines show query parameters: they are not the coach's.
+    ours = [r for r in caplog.records if r.name.split(".")[0] in CLIENT_AND_COACH]
+    assert len(ours) > 0
+    shown = [f"{r.name}: {r.getMessage()}" for r in ours]
+    leaks = [line for line in shown if AMINA in line or words in line or "English" in line]
+    assert leaks == []

@@ -8,6 +8,8 @@ Meta's Graph API; the coach hands it its own httpx client and sets that client's
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from pywa_async.client import WhatsApp
 
@@ -20,6 +22,9 @@ from bot.store.delivery_status import DeliveryStatus
 from bot.store.media import MediaCache
 
 TIMEOUT_SECONDS = 30.0
+# pywa's debug lines show every request whole (learners' numbers and words): the coach's
+# logs carry ids only, so pywa logs from INFO up whatever the root level.
+QUIET_LOGGERS = ("pywa", "pywa_async")
 PHONE_NUMBER_MISSING = (
     "COACH_WHATSAPP_TOKEN is set but COACH_WHATSAPP_PHONE_NUMBER_ID is not: set it to the "
     "phone number id shown in the Meta app's WhatsApp settings."
@@ -45,6 +50,8 @@ class WhatsAppReceiver:
 
 
 def client(token: str, phone_number_id: str, api_base: str) -> tuple[WhatsApp, httpx.AsyncClient]:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
     wa = WhatsApp(phone_id=phone_number_id, token=token, session=http)
     http.base_url = httpx.URL(api_base.rstrip("/"))  # pywa set Meta's; the setting decides
