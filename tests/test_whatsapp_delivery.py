@@ -15,6 +15,7 @@ from bot.services.coach import utc_now
 from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
 from tests.conftest import JOURNEY_COURSE
+from tests.fakes import whatsapp_webhooks as hook
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.fakes.whatsapp_graph import PHONE_NUMBER_ID, TOKEN
 from tests.telegram_learner import drained, free_port, small_course
@@ -133,3 +134,18 @@ async def test_a_picture_without_choices_carries_the_text_as_its_caption(
         (sent,) = graph.sent
         assert (sent.type, sent.body) == ("image", "A cup.")
         assert sent.media_id is not None and graph.uploads[sent.media_id] == SAMPLE_PNG
+
+
+async def test_a_learner_whatsapp_later_reports_unreachable_is_stopped(
+    database_url: str, engine: object
+) -> None:
+    """Meta often accepts a message and reports 131026 afterwards, in a status webhook."""
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await learner.says("hello")
+        await learner.taps("English")
+        first = learner.last[0].id
+        assert await graph.post_webhook(hook.status(AMINA, first, "delivered")) == 200
+        assert (await learner_row(coach, AMINA)).status == "active"
+        assert await graph.post_webhook(hook.status(AMINA, first, "failed", 131026)) == 200
+        assert (await learner_row(coach, AMINA)).status == "stopped"

@@ -9,6 +9,7 @@ Meta's Graph API; the coach hands it its own httpx client and sets that client's
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import httpx
 from pywa_async.client import WhatsApp
@@ -18,6 +19,7 @@ from bot.channels.whatsapp.delivery import WhatsAppDelivery
 from bot.channels.whatsapp.inbound import CHANNEL
 from bot.channels.whatsapp.webhook import WhatsAppWebhook
 from bot.config import WHATSAPP_SECRETS_MISSING
+from bot.store.delivery_queue import DeliveryQueue
 from bot.store.delivery_status import DeliveryStatus
 from bot.store.media import MediaCache
 
@@ -58,6 +60,13 @@ def client(token: str, phone_number_id: str, api_base: str) -> tuple[WhatsApp, h
     return wa, http
 
 
+async def stop_learner(wiring: Wiring, chat_id: str) -> None:
+    """WhatsApp reported later that a message cannot reach this learner (they blocked the
+    business): as when a send is refused at once, they stop and their messages are dropped."""
+    await DeliveryQueue(wiring.store).unreachable(CHANNEL.name, chat_id, wiring.clock())
+    await wiring.desk.learner_unreachable(CHANNEL.name, chat_id)
+
+
 def whatsapp(wiring: Wiring) -> ChannelParts | None:
     settings = wiring.settings
     if settings.whatsapp_token is None:
@@ -76,6 +85,7 @@ def whatsapp(wiring: Wiring) -> ChannelParts | None:
         app_secret=secret.get_secret_value(),
         verify_token=verify.get_secret_value(),
         path=settings.whatsapp_webhook_path,
+        on_unreachable=partial(stop_learner, wiring),
     )
     delivery = WhatsAppDelivery(
         wa, MediaCache(wiring.store), settings.curriculum_path, wiring.clock

@@ -47,6 +47,7 @@ class Status:
     chat_id: str
     status: str
     error: str | None = None
+    code: int | None = None
 
 
 def values(body: JSON, phone_number_id: str) -> Iterator[JSON]:
@@ -109,7 +110,11 @@ def button_payload(message: JSON) -> str | None:
 def statuses(value: JSON) -> Iterator[Status]:
     for status in value.get("statuses") or []:
         errors = status.get("errors") or []
-        error = f"whatsapp {errors[0].get('code')}" if errors else None
+        code = str(errors[0].get("code")) if errors else ""
         yield Status(
-            str(status["id"]), str(status.get("recipient_id")), str(status["status"]), error
+            str(status["id"]),
+            str(status.get("recipient_id")),
+            str(status["status"]),
+            f"whatsapp {code}" if errors else None,
+            int(code) if code.isdigit() else None,
         )

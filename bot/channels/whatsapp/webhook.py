@@ -14,10 +14,12 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from bot.channels.whatsapp.errors import UNREACHABLE
 from bot.channels.whatsapp.inbound import (
     CHANNEL,
     JSON,
@@ -50,13 +52,16 @@ class WhatsAppWebhook:
         app_secret: str,
         verify_token: str,
         path: str,
+        on_unreachable: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_unreachable``: stops the learner of a chat WhatsApp says cannot be reached."""
         self.service = service
         self.status = status
         self.phone_number_id = phone_number_id
         self._app_secret = app_secret.encode()
         self._verify_token = verify_token.encode()
         self.path = path
+        self.on_unreachable = on_unreachable
         self._handling: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -118,6 +123,9 @@ class WhatsAppWebhook:
                 )
                 if not found:
                     log.info("whatsapp status %s for a message not known here", status.status)
+                elif status.code in UNREACHABLE and self.on_unreachable is not None:
+                    log.info("whatsapp says a learner is unreachable (%s); they stop", status.code)
+                    await self.on_unreachable(status.chat_id)
 
     async def stop_receiving(self) -> None:
         self._stopping = True
