@@ -32,6 +32,10 @@ WHATSAPP_SECRETS_MISSING = (
     "COACH_WHATSAPP_APP_SECRET to the app secret of your Meta app and "
     f"COACH_WHATSAPP_VERIFY_TOKEN to a secret of your own (`{MAKE_A_SECRET}`)."
 )
+WHATSAPP_PHONE_NUMBER_MISSING = (
+    "COACH_WHATSAPP_TOKEN is set but COACH_WHATSAPP_PHONE_NUMBER_ID is not: set it to the "
+    "phone number id shown in the Meta app's WhatsApp API Setup page."
+)
 WEBHOOK_SECRET_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 )
@@ -172,3 +176,5 @@ class Settings(BaseSettings):
             self.whatsapp_app_secret is None or self.whatsapp_verify_token is None
         ):
             raise UnsafeSettings(WHATSAPP_SECRETS_MISSING)
+        if self.whatsapp_token is not None and not self.whatsapp_phone_number_id:
+            raise UnsafeSettings(WHATSAPP_PHONE_NUMBER_MISSING)

@@ -11,7 +11,7 @@ from aiohttp import ClientSession
 from sqlalchemy import func, select
 
 from bot.app import Coach
-from bot.config import WHATSAPP_SECRETS_MISSING, UnsafeSettings
+from bot.config import WHATSAPP_PHONE_NUMBER_MISSING, WHATSAPP_SECRETS_MISSING, UnsafeSettings
 from bot.store.tables import InboundKey, Learner
 from tests.conftest import settings_for
 from tests.fakes import whatsapp_webhooks as hook
@@ -157,6 +157,14 @@ def test_the_coach_refuses_to_start_whatsapp_without_its_app_secret_and_verify_t
         with pytest.raises(UnsafeSettings) as refused:
             settings_for(url, **values)
         assert str(refused.value) == WHATSAPP_SECRETS_MISSING
+    with pytest.raises(UnsafeSettings) as refused:
+        settings_for(
+            url,
+            whatsapp_token="EAAG-token",
+            whatsapp_app_secret=APP_SECRET,
+            whatsapp_verify_token=VERIFY_TOKEN,
+        )
+    assert str(refused.value) == WHATSAPP_PHONE_NUMBER_MISSING
     assert settings_for(url).whatsapp_token is None  # WhatsApp stays off without its token
 
 

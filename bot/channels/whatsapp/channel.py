@@ -18,7 +18,7 @@ from bot.channels.base import ChannelParts, Wiring
 from bot.channels.whatsapp.delivery import WhatsAppDelivery
 from bot.channels.whatsapp.inbound import CHANNEL
 from bot.channels.whatsapp.webhook import WhatsAppWebhook
-from bot.config import WHATSAPP_SECRETS_MISSING
+from bot.config import WHATSAPP_PHONE_NUMBER_MISSING, WHATSAPP_SECRETS_MISSING
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.delivery_status import DeliveryStatus
 from bot.store.media import MediaCache
@@ -27,10 +27,6 @@ TIMEOUT_SECONDS = 30.0
 # pywa's debug lines show every request whole (learners' numbers and words): the coach's
 # logs carry ids only, so pywa logs from INFO up whatever the root level.
 QUIET_LOGGERS = ("pywa", "pywa_async")
-PHONE_NUMBER_MISSING = (
-    "COACH_WHATSAPP_TOKEN is set but COACH_WHATSAPP_PHONE_NUMBER_ID is not: set it to the "
-    "phone number id shown in the Meta app's WhatsApp settings."
-)
 
 
 class WhatsAppReceiver:
@@ -76,7 +72,7 @@ def whatsapp(wiring: Wiring) -> ChannelParts | None:
         raise ValueError(WHATSAPP_SECRETS_MISSING)
     phone = settings.whatsapp_phone_number_id
     if not phone:
-        raise ValueError(PHONE_NUMBER_MISSING)
+        raise ValueError(WHATSAPP_PHONE_NUMBER_MISSING)
     wa, http = client(settings.whatsapp_token.get_secret_value(), phone, settings.whatsapp_api_base)
     webhook = WhatsAppWebhook(
         wiring.service,
