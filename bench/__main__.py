@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import nudge_sweep, service_intake, telegram_delivery, telegram_intake, web_fuzz
+from bench import (
+    nudge_sweep,
+    service_intake,
+    telegram_delivery,
+    telegram_intake,
+    web_fuzz,
+    worst_answer,
+)
 
 
 def main() -> None:
@@ -13,6 +20,7 @@ def main() -> None:
     asyncio.run(telegram_intake.run())
     asyncio.run(nudge_sweep.run())
     asyncio.run(web_fuzz.run())
+    asyncio.run(worst_answer.run())
 
 
 main()
