@@ -20,6 +20,8 @@ from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
 from bot.config import Settings
 from bot.core.handoff import HELP_WORDS
+from bot.core.reminders import STOP_WORDS
+from bot.core.text import Msg
 from bot.course.holder import CourseHolder
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery, OutboxSender
@@ -72,7 +74,9 @@ def build(settings: Settings) -> Coach:
     courses = CourseHolder.load(settings.curriculum_path)
     catalogs = Catalogs(settings.locales_path, settings.languages, settings.fallback_language)
     store = Store(create_engine(settings.database_url, settings.database_timeout_seconds))
-    rules = settings.rules(catalogs.names(), help_words(catalogs))
+    rules = settings.rules(
+        catalogs.names(), words(catalogs, HELP_WORDS), words(catalogs, STOP_WORDS)
+    )
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )
@@ -129,12 +133,12 @@ def make_sender(settings: Settings, store: Store, deliveries: dict[str, Delivery
     return OutboxSender(DeliveryQueue(store), deliveries, limiter, utc_now)
 
 
-def help_words(catalogs: Catalogs) -> dict[str, frozenset[str]]:
-    """Per language, the words that ask for a person (English ones work everywhere)."""
-    english = {w.strip().lower() for w in catalogs.render(HELP_WORDS, "en").split(",")}
+def words(catalogs: Catalogs, msgid: Msg) -> dict[str, frozenset[str]]:
+    """Per language, the words a catalog lists for ``msgid`` (English ones work everywhere)."""
+    english = {w.strip().lower() for w in catalogs.render(msgid, "en").split(",")}
     return {
         code: frozenset(
-            english | {w.strip().lower() for w in catalogs.render(HELP_WORDS, code).split(",")}
+            english | {w.strip().lower() for w in catalogs.render(msgid, code).split(",")}
         )
         for code in catalogs.languages
     }

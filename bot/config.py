@@ -146,7 +146,10 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = 30.0
 
     def rules(
-        self, languages: dict[str, str], help_words: dict[str, frozenset[str]] | None = None
+        self,
+        languages: dict[str, str],
+        help_words: dict[str, frozenset[str]] | None = None,
+        stop_words: dict[str, frozenset[str]] | None = None,
     ) -> Rules:
         """The core's rules; the default time zone comes first. Raises ValueError when wrong."""
         zones = [self.default_timezone, *(z for z in self.timezones if z != self.default_timezone)]
@@ -162,7 +165,7 @@ class Settings(BaseSettings):
             tuple(place.place() for place in self.handoff_places),
             help_words or {},
         )
-        return Rules(languages, tuple(zones), policy, handoff)
+        return Rules(languages, tuple(zones), policy, handoff, stop_words or {})
 
     def model_post_init(self, context: object, /) -> None:
         """Webhook mode needs a secret token that Telegram accepts; WhatsApp needs its app

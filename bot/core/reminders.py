@@ -54,6 +54,17 @@ def set_timezone(state: LearnerState, index: str, rules: Rules) -> LearnerState 
     return replace(state, timezone=rules.timezones[chosen])
 
 
+# Translators: words a learner may write, alone, to stop every message from the coach (as in
+# "STOP" on WhatsApp); separate them with commas.
+STOP_WORDS = N_("stop, unsubscribe")
+
+
+def is_stop_word(text: str, language: str | None, rules: Rules) -> bool:
+    """A message such as "STOP" or "arrêt" alone: the learner wants no more messages."""
+    words = rules.stop_words.get(language or "", rules.stop_words.get("en", frozenset()))
+    return text.strip().strip("!.¡ ").lower() in words
+
+
 def pause_command(state: LearnerState, argument: str | None, now: datetime) -> Outcome:
     """``/pause`` or ``/pause N``: no reminders for N days (7 when no number is given)."""
     raw = (argument or "").strip()

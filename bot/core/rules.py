@@ -36,3 +36,4 @@ class Rules:
     timezones: tuple[str, ...] = ("Europe/Paris",)
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
     handoff: HandoffRules = field(default_factory=HandoffRules)
+    stop_words: dict[str, frozenset[str]] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from bot.core.menus import language_choice, main_menu, progress_report
 from bot.core.nudges import after_learner_activity
 from bot.core.numbers import typed_number
 from bot.core.reminders import (
+    is_stop_word,
     pause_command,
     resume_command,
     timezone_choice,
@@ -119,10 +120,14 @@ def _command(turn: Turn) -> Outcome:
     if command == "timezone":
         return state, [timezone_choice(turn.rules, turn.now)]
     if command == "stop":
-        stopped = replace(state, status=LearnerStatus.STOPPED, choices=())
-        goodbye = N_("OK. I will not send you messages any more. Send /start to come back.")
-        return stopped, [Record("learner_stopped"), Reply((goodbye,))]
+        return _stop(state)
     return state, [Reply((N_("I don't know this command."),)), main_menu(state, turn.course)]
+
+
+def _stop(state: LearnerState) -> Outcome:
+    stopped = replace(state, status=LearnerStatus.STOPPED, choices=())
+    goodbye = N_("OK. I will not send you messages any more. Send /start to come back.")
+    return stopped, [Record("learner_stopped"), Reply((goodbye,))]
 
 
 def _text(turn: Turn) -> Outcome:
@@ -137,6 +142,8 @@ def _text(turn: Turn) -> Outcome:
         return topic_written(state, text, turn.rules)
     if request is not None and request.status is RequestStatus.COMMENT:
         return comment_written(state, text)
+    if not turn.event.chatter and is_stop_word(text, state.language, turn.rules):
+        return _stop(state)
     if is_help_word(text, state.language, turn.rules):
         return ask_for_person(state, turn.rules)
     if request is not None and request.status is RequestStatus.CLAIMED and number is None:
