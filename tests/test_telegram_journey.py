@@ -179,6 +179,7 @@ async def test_the_command_menu_is_registered_in_every_language(
         menus = tg.commands
     assert set(menus) == {("default", ""), ("default", "en"), ("default", "fr"), ("default", "ar")}
     for menu in menus.values():
-        assert [c["command"] for c in menu] == ["start", "menu", "progress", "language", "stop"]
+        commands = [c["command"] for c in menu]
+        assert commands == ["start", "menu", "progress", "language", "help", "stop"]
     progress = {language: menu[2]["description"] for (_, language), menu in menus.items()}
     assert progress == {"": "My progress", "en": "My progress", "fr": "Mes progrès", "ar": "تقدّمي"}

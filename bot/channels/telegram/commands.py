@@ -12,6 +12,7 @@ COMMANDS = (
     ("menu", N_("Lessons")),
     ("progress", N_("My progress")),
     ("language", N_("Change the language")),
+    ("help", N_("🙋 Talk to a person")),
     ("stop", N_("Stop my messages")),
 )
 Menu = list[tuple[str, str]]
