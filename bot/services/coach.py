@@ -6,9 +6,10 @@ import contextlib
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -31,6 +32,7 @@ from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _LOG_KEY = secrets.token_bytes(16)
 ATTEMPTS = 5
 # A database that cannot be reached in time: refused connections, network errors and
@@ -64,6 +66,31 @@ def log_id(key: str) -> str:
     return hashlib.blake2b(key.encode(), key=_LOG_KEY, digest_size=6).hexdigest()
 
 
+async def exactly_once(key: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run one event's transaction until it commits once: a concurrent duplicate or a row
+    changed underneath is tried again (the retry finds the event done, or redoes it); a lost
+    connection is tried again; a database that cannot be reached is ``Unavailable``."""
+    for number in range(1, ATTEMPTS + 1):
+        try:
+            return await attempt()
+        except IntegrityError:
+            # A concurrent delivery of the same update, or a learner created twice.
+            log.info("conflict on event %s, attempt %d", log_id(key), number)
+        except StaleDataError:
+            log.info("learner changed under event %s, attempt %d", log_id(key), number)
+        except DBAPIError as error:
+            if not error.connection_invalidated or number == ATTEMPTS:
+                log.warning(
+                    "database unavailable for event %s: %s", log_id(key), type(error).__name__
+                )
+                raise Unavailable from error
+            log.info("database connection lost, retrying event %s", log_id(key))
+        except UNREACHABLE as error:
+            log.warning("database unreachable for event %s: %s", log_id(key), type(error).__name__)
+            raise Unavailable from error
+    raise Unavailable(f"event {log_id(key)} conflicted {ATTEMPTS} times")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -92,29 +119,7 @@ class CoachService:
 
     async def handle(self, event: Inbound, channel: Capabilities) -> Handled:
         """Handle one event exactly once; a redelivered event gets the same replies back."""
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return await self._handle_once(event, channel)
-            except IntegrityError:
-                # A concurrent delivery of the same update, or a learner created twice.
-                log.info("conflict on event %s, attempt %d", log_id(event.key), attempt)
-            except StaleDataError:
-                log.info("learner changed under event %s, attempt %d", log_id(event.key), attempt)
-            except DBAPIError as error:
-                if not error.connection_invalidated or attempt == ATTEMPTS:
-                    log.warning(
-                        "database unavailable for event %s: %s",
-                        log_id(event.key),
-                        type(error).__name__,
-                    )
-                    raise Unavailable from error
-                log.info("database connection lost, retrying event %s", log_id(event.key))
-            except UNREACHABLE as error:
-                log.warning(
-                    "database unreachable for event %s: %s", log_id(event.key), type(error).__name__
-                )
-                raise Unavailable from error
-        raise Unavailable(f"event {log_id(event.key)} conflicted {ATTEMPTS} times")
+        return await exactly_once(event.key, lambda: self._handle_once(event, channel))
 
     async def language_for(self, sender: Sender) -> str:
         """The language to speak to this sender in, before any event is handled."""

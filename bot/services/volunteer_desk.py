@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.core import volunteering as rules
 from bot.core.channel import Capabilities, Destination
@@ -21,7 +20,7 @@ from bot.core.effects import Choice, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
-from bot.services.coach import ATTEMPTS, UNREACHABLE, Handled, Unavailable, log_id
+from bot.services.coach import Handled, exactly_once
 from bot.services.handoffs import HandoffDesk, active_volunteer, wrote
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
@@ -53,19 +52,12 @@ class VolunteerDesk:
         self, event: Inbound, channel: Capabilities, bot_username: str = ""
     ) -> Handled | None:
         """Handle a volunteer's event exactly once; None when it is a learner's business."""
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                handled = await self._handle_once(event, channel, bot_username)
-            except IntegrityError:  # the same update, handled at once by another process
-                log.info("conflict on volunteer event %s, attempt %d", log_id(event.key), attempt)
-                continue
-            except (DBAPIError, *UNREACHABLE) as error:
-                log.warning("database unavailable for volunteer event %s", log_id(event.key))
-                raise Unavailable from error
-            if handled and not channel.pull and self.on_outbox is not None:
-                self.on_outbox()
-            return handled
-        raise Unavailable(f"volunteer event {log_id(event.key)} conflicted {ATTEMPTS} times")
+        handled = await exactly_once(
+            event.key, lambda: self._handle_once(event, channel, bot_username)
+        )
+        if handled and not channel.pull and self.on_outbox is not None:
+            self.on_outbox()
+        return handled
 
     async def _handle_once(
         self, event: Inbound, channel: Capabilities, bot_username: str
