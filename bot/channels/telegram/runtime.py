@@ -6,7 +6,6 @@ dispatcher or application, and its calls. Everything here is shared by both.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -20,9 +19,8 @@ from bot.channels.telegram.commands import Menu, register_commands
 from bot.channels.telegram.handling import UpdateHandling
 from bot.channels.telegram.inbound import JSON, UPDATES, BotUser
 from bot.channels.telegram.polling import Polling
+from bot.channels.webhooks import WebhookCalls
 from bot.config import WEBHOOK_SECRET_MISSING, Settings
-from bot.services.coach import Unavailable
-from bot.stopping import finish
 
 __all__ = ["Library", "TelegramRuntime", "make_bot"]
 
@@ -72,7 +70,7 @@ class TelegramRuntime:
         self.handling = handling
         self.webhook = settings.telegram_webhook_url is not None
         self.polling = Polling(library.fetch, library.process)
-        self._handling: set[asyncio.Task[Any]] = set()
+        self.calls = WebhookCalls("telegram webhook")
         self._polling = False
 
     @property
@@ -110,26 +108,7 @@ class TelegramRuntime:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secrets.compare_digest(given, self._secret().encode()):
             return web.Response(status=401)
-        try:
-            body = await request.json()
-        except ValueError:
-            return web.Response(status=400)
-        if not isinstance(body, dict):
-            return web.Response(status=400)
-        task = asyncio.current_task()
-        assert task is not None
-        self._handling.add(task)
-        try:
-            await self.library.process_json(body)
-        except Unavailable:
-            log.warning("update %s not handled: database unavailable", body.get("update_id"))
-            return web.Response(status=500)
-        except Exception:
-            log.exception("update %s failed", body.get("update_id"))
-            return web.Response(status=500)
-        finally:
-            self._handling.discard(task)
-        return web.Response()
+        return await self.calls.answer(await request.read(), self.library.process_json)
 
     async def stop_receiving(self) -> None:
         """Stop taking updates and let those in hand be handled, each within a bounded time;
@@ -137,7 +116,7 @@ class TelegramRuntime:
         if self._polling:
             self._polling = False
             await self.polling.stop(STOP_GRACE_SECONDS)
-        await finish(self._handling, "telegram updates", STOP_GRACE_SECONDS)
+        await self.calls.stop(STOP_GRACE_SECONDS)
 
     async def close(self) -> None:
         await self.stop_receiving()

@@ -8,17 +8,15 @@ messages it carried are keyed by their WhatsApp id, so a redelivery changes noth
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
+from bot.channels.webhooks import WebhookCalls
 from bot.channels.whatsapp.errors import UNREACHABLE
 from bot.channels.whatsapp.inbound import (
     CHANNEL,
@@ -28,8 +26,7 @@ from bot.channels.whatsapp.inbound import (
     statuses,
     values,
 )
-from bot.services.coach import CoachService, Unavailable
-from bot.stopping import finish
+from bot.services.coach import CoachService
 from bot.store.delivery_status import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -62,8 +59,7 @@ class WhatsAppWebhook:
         self._verify_token = verify_token.encode()
         self.path = path
         self.on_unreachable = on_unreachable
-        self._handling: set[asyncio.Task[Any]] = set()
-        self._stopping = False
+        self.calls = WebhookCalls("whatsapp webhook")
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(self.path, self._on_verify), web.post(self.path, self._on_call)]
@@ -85,28 +81,7 @@ class WhatsAppWebhook:
         if not secrets.compare_digest(given, signature(self._app_secret, raw).encode()):
             log.warning("whatsapp webhook refused: %s signature", "bad" if given else "no")
             return web.Response(status=401)
-        if self._stopping:
-            return web.Response(status=503)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return web.Response(status=400)
-        if not isinstance(body, dict):
-            return web.Response(status=400)
-        task = asyncio.current_task()
-        assert task is not None
-        self._handling.add(task)
-        try:
-            await self.handle(body)
-        except Unavailable:
-            log.warning("whatsapp webhook not handled: database unavailable")
-            return web.Response(status=500)
-        except Exception:
-            log.exception("whatsapp webhook failed")
-            return web.Response(status=500)
-        finally:
-            self._handling.discard(task)
-        return web.Response()
+        return await self.calls.answer(raw, self.handle)
 
     async def handle(self, body: JSON) -> None:
         """Every message and status the call carries, in order."""
@@ -128,5 +103,4 @@ class WhatsAppWebhook:
                     await self.on_unreachable(status.chat_id)
 
     async def stop_receiving(self) -> None:
-        self._stopping = True
-        await finish(self._handling, "whatsapp webhooks", STOP_GRACE_SECONDS)
+        await self.calls.stop(STOP_GRACE_SECONDS)
