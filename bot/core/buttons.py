@@ -6,17 +6,24 @@ from dataclasses import replace
 
 from bot.core import payloads
 from bot.core.effects import Effect, Record, Reply
-from bot.core.handoff import ask_for_person, handoff_button
+from bot.core.groups import PRIVATE_HANDOFF, help_in_private
+from bot.core.handoff import ask_for_person, handoff_button, leave_relay, pending_question
 from bot.core.lesson import Outcome, Position, advance, answer_quiz, position, start_lesson
 from bot.core.menus import language_choice, main_menu, module_menu, progress_report
 from bot.core.numbers import payload_number
 from bot.core.reminders import nudge_button, review_answer, set_timezone, timezone_choice
-from bot.core.text import N_
+from bot.core.state import LearnerState, RequestStatus
+from bot.core.text import N_, Verbatim
 from bot.core.turn_context import Turn, here, not_understood
 from bot.course.model import PracticeStep, QuizStep
 
+# Buttons about the talk with the volunteer; any other takes the learner back to the lessons.
+_IN_TALK = (payloads.TALK, payloads.handoff("ask"), payloads.handoff("cancel"))
+
 
 def press(turn: Turn, raw: str) -> Outcome:
+    if raw not in _IN_TALK:
+        turn = replace(turn, state=leave_relay(turn.state))
     state, course = turn.state, turn.course
     payload = payloads.parse(raw)
     if payload is None:
@@ -35,8 +42,12 @@ def press(turn: Turn, raw: str) -> Outcome:
     if action == "data":
         return _toggle_text_only(turn)
     if action == "ho":
+        if turn.event.sender.group and args[0] in PRIVATE_HANDOFF:
+            return state, [help_in_private(turn.help_link)]
         if args[0] == "ask":
             return ask_for_person(state, turn.rules)
+        if args[0] == "lessons":
+            return state, [*_still_helping(state), *here(state, course)]
         outcome = handoff_button(state, args[0], args[1], turn.rules, turn.now)
         if outcome is not None:
             return outcome
@@ -65,6 +76,26 @@ def press(turn: Turn, raw: str) -> Outcome:
     return not_understood(turn, N_("This button is from an earlier message."), "stale")
 
 
+def _still_helping(state: LearnerState) -> list[Effect]:
+    """Back in the lessons while a volunteer holds the request: how to answer them."""
+    request = state.request
+    if request is None or request.status is not RequestStatus.CLAIMED:
+        return []
+    said = N_("OK. When the volunteer writes, you can answer with the button under the message.")
+    if request.volunteer:
+        said = N_(
+            "OK. When {name} writes, you can answer with the button under the message.",
+            name=Verbatim(request.volunteer),
+        )
+    return [Reply((said,))]
+
+
+def _menu_or_question(turn: Turn, state: LearnerState) -> Reply:
+    """The menu, or the question about a request for a person the learner has not answered."""
+    pending = pending_question(state, turn.rules, turn.now)
+    return pending if pending is not None else main_menu(state, turn.course)
+
+
 def _step_action(turn: Turn, at: Position, action: str, args: tuple[str, ...]) -> Outcome:
     """A button pressed on the current step: next, skip or a quiz answer."""
     if action == "next" and not isinstance(at.step, QuizStep | PracticeStep):
@@ -87,13 +118,13 @@ def _set_language(turn: Turn, code: str) -> Outcome:
     effects: list[Effect] = [Record("language_set", {"language": code})]
     if not first_time:
         effects.append(Reply((N_("Done. I will write to you in this language."),)))
-        return state, [*effects, main_menu(state, turn.course)]
+        return state, [*effects, _menu_or_question(turn, state)]
     welcome = N_("Each lesson takes 1 to 3 minutes. Tap a button, or type its number: 1, 2, 3…")
     effects.append(Reply((welcome,)))
     if len(turn.rules.timezones) > 1:
         return state, [*effects, timezone_choice(turn.rules, turn.now)]
     state = replace(state, timezone=turn.rules.timezones[0])
-    return state, [*effects, main_menu(state, turn.course)]
+    return state, [*effects, _menu_or_question(turn, state)]
 
 
 def _toggle_text_only(turn: Turn) -> Outcome:
@@ -113,4 +144,4 @@ def _set_timezone(turn: Turn, index: str) -> Outcome:
         return not_understood(turn, N_("This button does not work any more."), "unknown")
     said = N_("Thank you. I will write to you only in the daytime.")
     record = Record("timezone_set", {"timezone": state.timezone})
-    return state, [record, Reply((said,)), main_menu(state, turn.course)]
+    return state, [record, Reply((said,)), _menu_or_question(turn, state)]

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core import payloads
 from bot.core.effects import Choice, Effect, HandoffAction, Record, Reply
-from bot.core.lesson import Outcome
 from bot.core.numbers import payload_number
 from bot.core.rules import HandoffRules, Place, Rules
 from bot.core.state import HelpRequest, LearnerState, RequestStatus
 from bot.core.text import N_, LocalDateTime, Msg, Verbatim
+
+if TYPE_CHECKING:  # the lessons' menus offer the way back to the volunteer: no import cycle
+    from bot.core.lesson import Outcome
 
 TOPICS: dict[str, Msg] = {
     "phone": N_("Using my phone"),
@@ -35,6 +38,8 @@ MAX_TOPIC_TEXT = 300
 STARS = range(1, 6)
 
 CANCEL = Choice(N_("Cancel my request"), payloads.handoff("cancel"))
+BACK = Choice(N_("Back to the lessons"), payloads.MENU)
+LEAVE_RELAY = Choice(N_("Back to the lessons"), payloads.LESSONS)
 
 
 def next_slots(place: Place, now: datetime, count: int = SLOTS_SHOWN) -> list[datetime]:
@@ -54,13 +59,59 @@ def next_slots(place: Place, now: datetime, count: int = SLOTS_SHOWN) -> list[da
 def ask_for_person(state: LearnerState, rules: Rules) -> Outcome:
     """``/help``, a help word, or the button: start the intake, or offer to update."""
     request = state.request
-    if request is not None and request.status in (RequestStatus.OPEN, RequestStatus.CLAIMED):
+    if request is not None and request.status is RequestStatus.CLAIMED:
+        said = N_("A volunteer is helping you with your request.")
+        if request.volunteer:
+            said = N_("{name} is helping you with your request.", name=Verbatim(request.volunteer))
+        return state, [Reply((said,), (*relay_choices(request), CANCEL))]
+    if request is not None and request.status is RequestStatus.OPEN:
         update = Choice(N_("Change my request"), payloads.handoff("update"))
-        back = Choice(N_("Back to the lessons"), payloads.MENU)
         said = N_("You already asked for a person. I will tell you as soon as someone answers.")
-        return state, [Reply((said,), (update, CANCEL, back))]
+        return state, [Reply((said,), (update, CANCEL, BACK))]
     draft = HelpRequest(RequestStatus.INTAKE, step="topic")
     return replace(state, request=draft), [Record("handoff_intake"), _ask_topic(rules.handoff)]
+
+
+def relay_choices(request: HelpRequest) -> tuple[Choice, ...]:
+    """The button under a volunteer's message, or in answer to the learner, while the volunteer
+    holds the request: back to the lessons while they talk, back to the talk from the lessons."""
+    if request.status is not RequestStatus.CLAIMED:
+        return ()
+    return (talk_choice(request),) if request.in_lessons else (LEAVE_RELAY,)
+
+
+def talk_choice(request: HelpRequest) -> Choice:
+    """The button that takes the learner back into the conversation with their volunteer."""
+    if request.volunteer:
+        return Choice(N_("💬 Write to {name}", name=Verbatim(request.volunteer)), payloads.TALK)
+    return Choice(N_("💬 Write to the volunteer"), payloads.TALK)
+
+
+def talk_to_volunteer(state: LearnerState) -> Outcome | None:
+    """Back into the conversation with the volunteer; None when nobody holds the request."""
+    request = state.request
+    if request is None or request.status is not RequestStatus.CLAIMED:
+        return None
+    talking = replace(request, in_lessons=False)
+    said = N_(
+        "Write your message here: I pass it on to the volunteer. "
+        "To go back to the lessons, tap the button."
+    )
+    if request.volunteer:
+        said = N_(
+            "Write your message here: I pass it on to {name}. "
+            "To go back to the lessons, tap the button.",
+            name=Verbatim(request.volunteer),
+        )
+    return replace(state, request=talking), [Reply((said,), relay_choices(talking))]
+
+
+def leave_relay(state: LearnerState) -> LearnerState:
+    """Out of the conversation to the lessons; the volunteer still holds the request."""
+    request = state.request
+    if request is None or not request.relaying:
+        return state
+    return replace(state, request=replace(request, in_lessons=True))
 
 
 def _ask_topic(rules: HandoffRules) -> Reply:
@@ -120,6 +171,8 @@ def handoff_button(
         return replace(state, request=draft), [_ask_topic(rules.handoff)]
     if verb == "cancel" and request is not None and request.active:
         return _cancel(state, request)
+    if verb == "talk":
+        return talk_to_volunteer(state)
     if verb in ("rate", "skip") and request is not None:
         return _rating(state, request, verb, argument)
     if request is None or request.step is None:
@@ -182,7 +235,7 @@ def _send(state: LearnerState, request: HelpRequest) -> Outcome:
     if updating:
         said = N_("Your request is updated. I will tell you who will help you, and when.")
     kind = "update" if updating else "open"
-    return state, [Record(f"handoff_{kind}"), HandoffAction(kind), Reply((said,))]
+    return state, [Record(f"handoff_{kind}"), HandoffAction(kind), Reply((said,), (CANCEL, BACK))]
 
 
 def _cancel(state: LearnerState, request: HelpRequest) -> Outcome:
@@ -193,7 +246,7 @@ def _cancel(state: LearnerState, request: HelpRequest) -> Outcome:
         effects.append(HandoffAction("cancel"))
     return state, [
         *effects,
-        Reply((N_("Your request is cancelled. You can ask again at any time."),)),
+        Reply((N_("Your request is cancelled. You can ask again at any time."),), (BACK,)),
     ]
 
 
@@ -208,7 +261,7 @@ def _rating(state: LearnerState, request: HelpRequest, verb: str, argument: str)
             Reply((said,), (skip,)),
         ]
     if verb == "skip" and request.status is RequestStatus.COMMENT:
-        return replace(state, request=None), [Reply((N_("Thank you for your answer."),))]
+        return replace(state, request=None), [Reply((N_("Thank you for your answer."),), (BACK,))]
     return None
 
 
@@ -216,7 +269,7 @@ def comment_written(state: LearnerState, text: str) -> Outcome:
     said = N_("Thank you for your answer.")
     return replace(state, request=None), [
         HandoffAction("comment", text=text[:1000]),
-        Reply((said,)),
+        Reply((said,), (BACK,)),
     ]
 
 

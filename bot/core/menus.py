@@ -6,8 +6,9 @@ from datetime import date
 
 from bot.core import payloads
 from bot.core.effects import Choice, Reply
+from bot.core.handoff import talk_choice
 from bot.core.progress import current_streak, lessons_done, progress_bar
-from bot.core.state import LearnerState, LessonStatus
+from bot.core.state import LearnerState, LessonStatus, RequestStatus
 from bot.core.text import N_, CourseText, Np_, Verbatim
 from bot.course.model import Course, Lesson, Module
 
@@ -37,7 +38,11 @@ def main_menu(state: LearnerState, course: Course) -> Reply:
     for module in course.modules:
         choices.append(Choice(module_title(module), payloads.module(module.id)))
     choices.append(Choice(N_("My progress"), payloads.PROGRESS))
-    choices.append(Choice(N_("🙋 Talk to a person"), payloads.handoff("ask")))
+    request = state.request
+    if request is not None and request.status is RequestStatus.CLAIMED:
+        choices.append(talk_choice(request))
+    else:
+        choices.append(Choice(N_("🙋 Talk to a person"), payloads.handoff("ask")))
     choices.append(Choice(N_("Language"), payloads.LANGUAGE))
     if state.text_only:
         choices.append(Choice(N_("Pictures on"), payloads.TEXT_ONLY))

@@ -46,6 +46,11 @@ def handoff(verb: str, argument: str = "-") -> str:
     return f"ho:{verb}/{argument}"
 
 
+# While a volunteer holds the request: back into the conversation, or out of it to the lessons.
+TALK = handoff("talk")
+LESSONS = handoff("lessons")
+
+
 NUDGE_GO = "nudge:go"
 NUDGE_LATER = "nudge:later"
 NUDGE_PAUSE = "nudge:pause"

@@ -43,7 +43,11 @@ class RequestStatus(StrEnum):
 
 @dataclass(frozen=True)
 class HelpRequest:
-    """The learner's request for a person, while it is going on."""
+    """The learner's request for a person, while it is going on.
+
+    ``in_lessons``: a volunteer holds the request, and the learner went back to the lessons;
+    otherwise everything they send goes to the volunteer.
+    """
 
     status: RequestStatus
     id: int | None = None
@@ -54,10 +58,16 @@ class HelpRequest:
     slot: datetime | None = None
     share_name: bool = False
     volunteer: str | None = None
+    in_lessons: bool = False
 
     @property
     def active(self) -> bool:
         return self.status in (RequestStatus.INTAKE, RequestStatus.OPEN, RequestStatus.CLAIMED)
+
+    @property
+    def relaying(self) -> bool:
+        """A volunteer holds the request and the learner talks to them."""
+        return self.status is RequestStatus.CLAIMED and not self.in_lessons
 
 
 @dataclass(frozen=True)

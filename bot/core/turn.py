@@ -8,11 +8,13 @@ from datetime import datetime
 from bot.core.buttons import press
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
+from bot.core.groups import help_in_private
 from bot.core.handoff import (
     ask_for_person,
     comment_written,
     handoff_button,
     is_help_word,
+    leave_relay,
     topic_written,
 )
 from bot.core.lesson import (
@@ -31,21 +33,30 @@ from bot.core.reminders import (
     timezone_choice,
 )
 from bot.core.rules import Rules
-from bot.core.state import LearnerState, LearnerStatus, RequestStatus
+from bot.core.state import HelpRequest, LearnerState, LearnerStatus, RequestStatus
 from bot.core.text import N_
 from bot.core.turn_context import Turn, here, not_understood
 from bot.course.model import Course, PracticeStep, QuizStep
 
 MAX_TEXT = 4096
+HELP_START = "help"  # ``/start help``: a link from a group opens a private chat to ask for a person
+# Commands about the request for a person; any other takes the learner back to the lessons.
+REQUEST_COMMANDS = ("help", "cancel", "stop")
 
 
 def step(
-    state: LearnerState, event: Inbound, course: Course, now: datetime, rules: Rules
+    state: LearnerState,
+    event: Inbound,
+    course: Course,
+    now: datetime,
+    rules: Rules,
+    *,
+    help_link: str | None = None,
 ) -> Outcome:
     """Decide what one learner event changes and what the coach says back."""
     if not event.chatter:
         state = replace(state, nudge=after_learner_activity(state.nudge, now))
-    turn = Turn(state, event, course, now, rules)
+    turn = Turn(state, event, course, now, rules, help_link)
     new_state, effects = _dispatch(turn)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
@@ -78,8 +89,13 @@ def _dispatch(turn: Turn) -> Outcome:
 
 
 def _start(turn: Turn, effects: list[Effect]) -> Outcome:
-    state = turn.state
+    """``/start``; ``/start help`` asks for a person at once (after the language, if new)."""
+    state = leave_relay(turn.state)
+    asks = turn.event.argument == HELP_START and not turn.event.sender.group
     if state.language is None:
+        if asks and (state.request is None or not state.request.active):
+            draft = HelpRequest(RequestStatus.INTAKE, step="topic")
+            state, effects = replace(state, request=draft), [*effects, Record("handoff_intake")]
         greeting = Reply(
             (N_("Hello! I am Coach. I help you learn to use your phone, step by step."),)
         )
@@ -89,10 +105,15 @@ def _start(turn: Turn, effects: list[Effect]) -> Outcome:
             greeting,
             language_choice(turn.languages),
         ]
+    if asks:
+        state, asked = ask_for_person(state, turn.rules)
+        return state, [*effects, *asked]
     return state, [*effects, Reply((N_("Welcome back!"),)), main_menu(state, turn.course)]
 
 
 def _command(turn: Turn) -> Outcome:
+    if turn.event.command not in REQUEST_COMMANDS:
+        turn = replace(turn, state=leave_relay(turn.state))
     state, command = turn.state, turn.event.command
     if command == "start":
         return _start(turn, [])
@@ -102,6 +123,8 @@ def _command(turn: Turn) -> Outcome:
         return state, [language_choice(turn.languages)]
     if command in ("menu", "lessons"):
         return state, [main_menu(state, turn.course)]
+    if command == "help" and turn.event.sender.group:
+        return state, [help_in_private(turn.help_link)]
     if command == "help":
         return ask_for_person(state, turn.rules)
     if command == "cancel" and state.request is not None and state.request.active:
@@ -138,16 +161,19 @@ def _text(turn: Turn) -> Outcome:
     if len(text) > MAX_TEXT:
         return not_understood(turn, N_("Your message is too long for me."), "too_long")
     request, number = state.request, typed_number(text)
-    if request is not None and request.step == "other":
+    chatter, group = turn.event.chatter, turn.event.sender.group
+    if request is not None and request.step == "other" and not chatter:
         return topic_written(state, text, turn.rules)
-    if request is not None and request.status is RequestStatus.COMMENT:
+    if request is not None and request.status is RequestStatus.COMMENT and not chatter:
         return comment_written(state, text)
-    if not turn.event.chatter and is_stop_word(text, state.language, turn.rules):
+    if not chatter and is_stop_word(text, state.language, turn.rules):
         return _stop(state)
-    if is_help_word(text, state.language, turn.rules):
-        return ask_for_person(state, turn.rules)
-    if request is not None and request.status is RequestStatus.CLAIMED and number is None:
+    if request is not None and request.relaying and not group:
         return state, [HandoffAction("relay", text=text, message_id=turn.event.message_id)]
+    if not chatter and is_help_word(text, state.language, turn.rules):
+        if group:
+            return state, [help_in_private(turn.help_link)]
+        return ask_for_person(state, turn.rules)
     if (
         at is not None
         and isinstance(at.step, PracticeStep)
@@ -175,13 +201,13 @@ def _text(turn: Turn) -> Outcome:
 
 
 def _media(turn: Turn) -> Outcome:
-    at = position(turn.state, turn.course)
-    if at is not None and isinstance(at.step, PracticeStep):
-        return try_practice(turn.state, at, turn.event, turn.course, turn.now, turn.today)
     request = turn.state.request
-    if request is not None and request.status is RequestStatus.CLAIMED:
+    if request is not None and request.relaying and not turn.event.sender.group:
         relay = HandoffAction(
             "relay", media=turn.event.kind.value, message_id=turn.event.message_id
         )
         return turn.state, [relay]
+    at = position(turn.state, turn.course)
+    if at is not None and isinstance(at.step, PracticeStep):
+        return try_practice(turn.state, at, turn.event, turn.course, turn.now, turn.today)
     return not_understood(turn, N_("Thank you! I cannot use this here."), "unexpected_media")

@@ -20,13 +20,18 @@ from bot.course.model import Course
 
 @dataclass(frozen=True)
 class Turn:
-    """One event for one learner, with what the core needs to answer it."""
+    """One event for one learner, with what the core needs to answer it.
+
+    ``help_link``: where the channel has one, a link that opens a private chat with the coach
+    and asks for a person there (``/start help``).
+    """
 
     state: LearnerState
     event: Inbound
     course: Course
     now: datetime
     rules: Rules
+    help_link: str | None = None
 
     @property
     def languages(self) -> dict[str, str]:

@@ -117,9 +117,15 @@ class CoachService:
         self.on_outbox = on_outbox
         self.desk = desk
 
-    async def handle(self, event: Inbound, channel: Capabilities) -> Handled:
-        """Handle one event exactly once; a redelivered event gets the same replies back."""
-        return await exactly_once(event.key, lambda: self._handle_once(event, channel))
+    async def handle(
+        self, event: Inbound, channel: Capabilities, *, help_link: str | None = None
+    ) -> Handled:
+        """Handle one event exactly once; a redelivered event gets the same replies back.
+
+        ``help_link``: where the channel has one, a link to a private chat with the coach that
+        asks for a person there; a learner who asks in a group is given it.
+        """
+        return await exactly_once(event.key, lambda: self._handle_once(event, channel, help_link))
 
     async def language_for(self, sender: Sender) -> str:
         """The language to speak to this sender in, before any event is handled."""
@@ -168,7 +174,9 @@ class CoachService:
         log.info("trainer preview of %s in %s", lesson_id, language)
         return True
 
-    async def _handle_once(self, event: Inbound, channel: Capabilities) -> Handled:
+    async def _handle_once(
+        self, event: Inbound, channel: Capabilities, help_link: str | None
+    ) -> Handled:
         now = self.clock()
         course = self.courses.course
         async with self.store.unit_of_work() as uow:
@@ -182,7 +190,7 @@ class CoachService:
                 event.sender, now, self.rules.timezones[0]
             )
             before = replace(before, request=await uow.requests.current(row.id))
-            after, effects = step(before, event, course, now, self.rules)
+            after, effects = step(before, event, course, now, self.rules, help_link=help_link)
             next_nudge = due_at(after, self.rules, now, event.sender.group)
             await uow.learners.save(row, before, after, now, next_nudge)
             await uow.remember_inbound(event.key, row.id, now)

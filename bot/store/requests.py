@@ -13,6 +13,9 @@ from bot.core.state import HelpRequest, RequestStatus
 from bot.store.tables import Handoff, Volunteer
 
 LIVE = ("intake", "open", "claimed")
+# While a volunteer holds a request its intake step is unused: it keeps whether the learner
+# went back to the lessons (otherwise all they send goes to the volunteer).
+IN_LESSONS = "lessons"
 
 
 class RequestRepository:
@@ -32,6 +35,9 @@ class RequestRepository:
             return None
         status = RequestStatus(row.status)
         step = row.step
+        in_lessons = step == IN_LESSONS and status is RequestStatus.CLAIMED
+        if step == IN_LESSONS:  # left over from a volunteer who no longer holds it
+            step = None
         if row.status == "closed":
             status, step = RequestStatus(row.step or "closed"), None
         volunteer = (
@@ -47,6 +53,7 @@ class RequestRepository:
             row.slot,
             row.share_name,
             volunteer.name if volunteer else None,
+            in_lessons,
         )
 
     async def save(
@@ -77,8 +84,9 @@ class RequestRepository:
             await self.session.flush()
             return row.id
         assert before is not None and before.id == after.id
+        in_lessons = after.status is RequestStatus.CLAIMED and after.in_lessons
         values: dict[str, object] = {
-            "step": after.step,
+            "step": IN_LESSONS if in_lessons else after.step,
             "topic": after.topic,
             "topic_text": after.topic_text,
             "place": after.place,

@@ -17,6 +17,7 @@ from bot.channels.telegram.inbound import (
     message_event,
 )
 from bot.channels.telegram.volunteering import PREFIX, Volunteering
+from bot.core.turn import HELP_START
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 
@@ -29,6 +30,13 @@ class UpdateHandling:
         self.catalogs = catalogs
         self.volunteering = volunteering
         self.me = BotUser(0)  # set once the runtime has asked getMe
+
+    @property
+    def help_link(self) -> str | None:
+        """The link that opens a private chat with the coach and asks for a person there."""
+        if not self.me.username:
+            return None
+        return f"https://t.me/{self.me.username}?start={HELP_START}"
 
     async def update(self, update: JSON, bot: BotCalls) -> None:
         """Handle one update; the kinds the coach does not ask for are ignored."""
@@ -46,7 +54,7 @@ class UpdateHandling:
             return
         event = message_event(message, self.me, self.service.clock())
         if event is not None:
-            await self.service.handle(event, CHANNEL)
+            await self.service.handle(event, CHANNEL, help_link=self.help_link)
 
     async def button(self, query: JSON, bot: BotCalls) -> None:
         """A button press: handled like a message, then answered (with a notice if refused)."""
@@ -57,7 +65,7 @@ class UpdateHandling:
         if event is None:  # a press Telegram gives no message for: nothing else to do
             await bot.answer_button(query["id"])
             return
-        notice = (await self.service.handle(event, CHANNEL)).notice
+        notice = (await self.service.handle(event, CHANNEL, help_link=self.help_link)).notice
         alert = None
         if notice is not None:
             language = self.catalogs.best_match(event.sender.language_hint, self.catalogs.fallback)
