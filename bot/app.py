@@ -34,7 +34,7 @@ from bot.stopping import cancel, finish
 from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.unit_of_work import Store
-from bot.web.app import make_app, trainer_pages
+from bot.web.app import desk_pages, make_app, trainer_pages
 from bot.web.errors import Sentences
 from bot.web.plumbing import WebPlumbing
 from scheduler.clock import Clock, IntervalJob
@@ -104,7 +104,10 @@ def build(settings: Settings) -> Coach:
     )
     routes = [route for parts in channels.values() for route in parts.routes]
     sentences = Sentences(catalogs, settings.default_language)
-    app = make_app(settings, store, plumbing, sentences, [*routes, *trainers.routes()])
+    desk_routes = desk_pages(settings, desk, catalogs, plumbing).routes()
+    app = make_app(
+        settings, store, plumbing, sentences, [*routes, *trainers.routes(), *desk_routes]
+    )
     coach = Coach(settings, courses, catalogs, store, service, app, channels, desk=desk)
     nudges = NudgeSweep(store, courses, catalogs, rules, capabilities, batch=settings.nudge_batch)
     coach.jobs.append(

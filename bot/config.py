@@ -105,6 +105,7 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    public_url: str | None = None  # where people reach the web app, for links it prints
     max_upload_mb: int = 10
     trainer_token: SecretStr | None = None
     secret_key: SecretStr | None = None
@@ -144,6 +145,13 @@ class Settings(BaseSettings):
     group_per_minute: int = 20
     total_per_second: int = 30
     outbox_sweep_seconds: float = 30.0
+
+    @property
+    def web_address(self) -> str:
+        """The web app's address as people reach it: ``COACH_PUBLIC_URL``, else host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     def rules(
         self,

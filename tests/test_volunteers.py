@@ -78,7 +78,12 @@ def test_the_admin_invites_lists_and_removes_volunteers_from_the_command_line(
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     invited = runner.invoke(app, ["volunteer", "invite", "--name", "Nadia", "--languages", "fr,ar"])
     assert invited.exit_code == 0, invited.output
-    assert "https://t.me/coach_test_bot?start=v_" in invited.output
+    assert "In Telegram:  https://t.me/coach_test_bot?start=v_" in invited.output
+    assert "In a browser: http://127.0.0.1:8080/desk/sign-in/" in invited.output
+    another = runner.invoke(app, ["volunteer", "web-link", "1"])
+    assert "http://127.0.0.1:8080/desk/sign-in/" in another.output, another.output
+    ended = runner.invoke(app, ["volunteer", "sign-out", "1"])
+    assert "0 browser session(s) ended" in ended.output, ended.output
     listed = runner.invoke(app, ["volunteer", "list"])
     assert "Nadia" in listed.output and "invited" in listed.output and "fr,ar" in listed.output
     assert runner.invoke(app, ["volunteer", "remove", "1"]).exit_code == 0
@@ -87,12 +92,16 @@ def test_the_admin_invites_lists_and_removes_volunteers_from_the_command_line(
     assert missing.exit_code == 1
 
 
-def test_an_invitation_needs_the_bots_username(
+def test_without_telegram_an_invitation_is_the_browser_link_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/v.db")
+    monkeypatch.setenv("COACH_PUBLIC_URL", "https://coach.example.org/")
     monkeypatch.delenv("COACH_TELEGRAM_BOT_USERNAME", raising=False)
     monkeypatch.delenv("COACH_TELEGRAM_TOKEN", raising=False)
-    result = CliRunner().invoke(app, ["volunteer", "invite", "--name", "X"])
-    assert result.exit_code == 1
-    assert "COACH_TELEGRAM_BOT_USERNAME" in result.output
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["volunteer", "invite", "--name", "X"])
+    assert result.exit_code == 0, result.output
+    assert "t.me" not in result.output
+    assert "In a browser: https://coach.example.org/desk/sign-in/" in result.output

@@ -9,6 +9,7 @@ import typer
 
 from bot.cli.loading import load_settings
 from bot.config import Settings
+from bot.services.desk_sign_in import SIGN_IN_PATH
 
 volunteer_app = typer.Typer(help="Volunteers who meet learners.", no_args_is_help=True)
 
@@ -24,14 +25,11 @@ def _volunteers(settings: Settings) -> tuple[Any, Any]:
 
 
 async def _bot_username(settings: Settings) -> str:
+    """The Telegram bot's @username, or "" when the coach has no Telegram bot."""
     if settings.telegram_bot_username:
         return settings.telegram_bot_username
     if settings.telegram_token is None:
-        typer.echo(
-            "Set COACH_TELEGRAM_BOT_USERNAME (the bot's @username) or COACH_TELEGRAM_TOKEN.",
-            err=True,
-        )
-        raise typer.Exit(1)
+        return ""
     from bot.channels.telegram.runtime import make_bot
 
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
@@ -53,24 +51,75 @@ def volunteer_invite(
     places: Annotated[
         str, typer.Option(help="Drop-in places where they help, comma-separated")
     ] = "",
+    coordinator: Annotated[
+        bool, typer.Option(help="They also see every request, its times and rating.")
+    ] = False,
 ) -> None:
-    """Create a volunteer and print their single-use registration link (valid 7 days)."""
+    """Create a volunteer and print their single-use links (valid 7 days): one registers
+    their Telegram account, the other signs them in to the desk in a browser."""
 
     async def run() -> None:
         settings = load_settings()
         username = await _bot_username(settings)
         store, volunteers = _volunteers(settings)
         try:
-            invite = await volunteers.invite(name, _codes(languages), _codes(places), username)
+            invite = await volunteers.invite(
+                name, _codes(languages), _codes(places), username, coordinator
+            )
         finally:
             await store.close()
+        until = f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
         typer.echo(f"Volunteer {invite.volunteer_id}: {name}")
-        typer.echo(
-            f"Send them this link (it works once, until {invite.expires_at:%Y-%m-%d %H:%M} UTC):"
-        )
-        typer.echo(invite.link)
+        typer.echo(f"Send them these links; each works once, until {until}.")
+        if invite.link:
+            typer.echo(f"In Telegram:  {invite.link}")
+        typer.echo(f"In a browser: {settings.web_address}{SIGN_IN_PATH}{invite.web_token}")
 
     asyncio.run(run())
+
+
+@volunteer_app.command("web-link")
+def volunteer_web_link(
+    volunteer_id: Annotated[int, typer.Argument(help="The number from `list`.")],
+) -> None:
+    """A new single-use link that signs a volunteer in to the desk on another browser."""
+    from bot.services.coach import utc_now
+    from bot.services.desk_sign_in import DeskSignIn
+
+    async def run() -> tuple[str, Any] | None:
+        store, _ = _volunteers(settings)
+        try:
+            return await DeskSignIn(store, utc_now).link(volunteer_id)
+        finally:
+            await store.close()
+
+    settings = load_settings()
+    made = asyncio.run(run())
+    if made is None:
+        typer.echo(f"No active volunteer {volunteer_id}.", err=True)
+        raise typer.Exit(1)
+    token, expires = made
+    typer.echo(f"Send them this link; it works once, until {expires:%Y-%m-%d %H:%M} UTC:")
+    typer.echo(f"{settings.web_address}{SIGN_IN_PATH}{token}")
+
+
+@volunteer_app.command("sign-out")
+def volunteer_sign_out(
+    volunteer_id: Annotated[int, typer.Argument(help="The number from `list`.")],
+) -> None:
+    """End a volunteer's desk sessions in every browser, and their unused sign-in links."""
+    from bot.services.coach import utc_now
+    from bot.services.desk_sign_in import DeskSignIn
+
+    async def run() -> int:
+        store, _ = _volunteers(load_settings())
+        try:
+            return await DeskSignIn(store, utc_now).revoke(volunteer_id)
+        finally:
+            await store.close()
+
+    ended = asyncio.run(run())
+    typer.echo(f"Volunteer {volunteer_id}: {ended} browser session(s) ended.")
 
 
 @volunteer_app.command("list")

@@ -21,11 +21,21 @@ from bot.core.volunteering import volunteer_payload
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.rendering import Renderer
-from bot.store.tables import Handoff, Learner, OutboxRow, Volunteer
+from bot.store.tables import Handoff, HandoffMessage, Learner, OutboxRow, Volunteer
 from bot.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 VOLUNTEER_CHANNEL = "telegram"
+MEDIA_KINDS: dict[str, Msg] = {
+    "photo": N_("a photo"),
+    "voice": N_("a voice note"),
+    "video_note": N_("a video message"),
+    "location": N_("a location"),
+    "contact": N_("a contact"),
+    "document": N_("a document"),
+    "sticker": N_("a sticker"),
+    "other": N_("a message the coach cannot show"),
+}
 
 
 class DeskMessages:
@@ -62,10 +72,12 @@ class DeskMessages:
         if not everyone:
             volunteers = [v for v in volunteers if self._matches(v, handoff)]
         chats = {v.telegram_user_id: self._language_of(v) for v in volunteers if v.telegram_user_id}
-        if everyone:
+        may_claim = set(chats)
+        if everyone:  # coordinators who do not volunteer are told, without a claim button
             chats.update({c: chats.get(c, self.default_language) for c in self.coordinators})
         if self.volunteers_group:
             chats.setdefault(self.volunteers_group, self.default_language)
+            may_claim.add(self.volunteers_group)
         heading = N_("🙋 Request #{id}", id=handoff.id)
         if updated:
             heading = N_("🙋 Request #{id} (updated)", id=handoff.id)
@@ -75,7 +87,9 @@ class DeskMessages:
         for chat_id, language in chats.items():
             assert chat_id is not None
             reply = Reply(
-                (heading, *self._details(handoff, learner)), (claim,), tag=f"alert:{handoff.id}"
+                (heading, *self._details(handoff, learner)),
+                (claim,) if chat_id in may_claim else (),
+                tag=f"alert:{handoff.id}",
             )
             key = f"handoff:{handoff.id}:alert:{aid}:{chat_id}"
             await self._send(
@@ -138,11 +152,17 @@ class DeskMessages:
         now: datetime,
         aid: int,
     ) -> None:
+        key = f"handoff:{handoff.id}:relay:{aid}"
+        await self._keep(
+            uow, handoff, key, "learner", now, text=action.text, media_kind=action.media
+        )
         volunteer = (
             await uow.session.get(Volunteer, handoff.volunteer_id) if handoff.volunteer_id else None
         )
-        if volunteer is None or not volunteer.telegram_user_id:
-            return
+        if volunteer is None or not self._on_telegram(volunteer, handoff):
+            return  # the browser desk shows the kept message
+        chat = volunteer.telegram_user_id
+        assert chat is not None
         who = (
             Verbatim(learner.first_name)
             if handoff.share_name and learner.first_name
@@ -153,28 +173,15 @@ class DeskMessages:
                 "💬 {who} (#{id}): {text}", who=who, id=handoff.id, text=Verbatim(action.text)
             )
         else:
-            said = N_(
-                "📎 {who} (#{id}) sent a {kind}.",
-                who=who,
-                id=handoff.id,
-                kind=Verbatim(action.media or ""),
-            )
+            kind = MEDIA_KINDS.get(action.media or "", MEDIA_KINDS["other"])
+            said = N_("📎 {who} (#{id}) sent {kind}.", who=who, id=handoff.id, kind=kind)
         reply = Reply((said,), tag=f"relay:{handoff.id}")
         media = None
         if action.media and action.message_id and learner.channel == VOLUNTEER_CHANNEL:
             media = {"kind": "copy", "from_chat": learner.chat_id, "message_id": action.message_id}
-        key = f"handoff:{handoff.id}:relay:{aid}"
+        language = self._language_of(volunteer)
         await self._send(
-            uow,
-            VOLUNTEER_CHANNEL,
-            volunteer.telegram_user_id,
-            volunteer.telegram_user_id,
-            None,
-            self._language_of(volunteer),
-            reply,
-            key,
-            now,
-            media=media,
+            uow, VOLUNTEER_CHANNEL, chat, chat, None, language, reply, key, now, media=media
         )
 
     async def _edit_alerts(
@@ -218,13 +225,16 @@ class DeskMessages:
         said: Msg,
         tag: str | None = None,
     ) -> None:
+        key = f"handoff:{handoff.id}:{purpose}:{aid}:{volunteer.id}"
+        language = self._language_of(volunteer)
+        if not self._on_telegram(volunteer, handoff):
+            text = self.catalogs.render(said, language)
+            await self._keep(uow, handoff, key, "coach", now, volunteer.id, text=text)
+            return
         assert volunteer.telegram_user_id is not None
         reply = Reply((said,), tag=tag or f"relay:{handoff.id}")
-        key = f"handoff:{handoff.id}:{purpose}:{aid}:{volunteer.id}"
         chat = volunteer.telegram_user_id
-        await self._send(
-            uow, VOLUNTEER_CHANNEL, chat, chat, None, self._language_of(volunteer), reply, key, now
-        )
+        await self._send(uow, VOLUNTEER_CHANNEL, chat, chat, None, language, reply, key, now)
 
     async def _to_learner(
         self,
@@ -283,10 +293,42 @@ class DeskMessages:
         return speaks and goes
 
     def _language_of(self, volunteer: Volunteer) -> str:
-        for code in volunteer.languages:
+        """One language for everything the coach tells a volunteer: the one they use the
+        coach in, else the first they speak that the coach has."""
+        for code in (volunteer.language, *volunteer.languages):
             if code in self.catalogs.languages:
                 return str(code)
         return self.default_language
+
+    @staticmethod
+    def _on_telegram(volunteer: Volunteer, handoff: Handoff) -> bool:
+        """Whether the request's volunteer works on it in Telegram (else in the browser)."""
+        return volunteer.telegram_user_id is not None and handoff.volunteer_channel != "desk"
+
+    async def _keep(
+        self,
+        uow: UnitOfWork,
+        handoff: Handoff,
+        key: str,
+        author: str,
+        now: datetime,
+        volunteer_id: int | None = None,
+        *,
+        text: str | None = None,
+        media_kind: str | None = None,
+    ) -> None:
+        """The conversation as the browser desk shows it; ``key`` is unique per desk action."""
+        uow.session.add(
+            HandoffMessage(
+                handoff_id=handoff.id,
+                key=key,
+                author=author,
+                volunteer_id=volunteer_id,
+                text=text,
+                media_kind=media_kind,
+                created_at=now,
+            )
+        )
 
     async def _record(
         self,

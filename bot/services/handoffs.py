@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.core.channel import Capabilities
-from bot.core.effects import HandoffAction, Reply
+from bot.core.effects import HandoffAction
 from bot.core.handoff import rating_question
 from bot.core.rules import Rules
 from bot.core.text import N_, Msg, Verbatim
@@ -99,25 +99,30 @@ class HandoffDesk(DeskUpkeep):
     # --- volunteers' actions, inside the volunteer event's transaction; a refusal is returned
 
     async def claim_in(
-        self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int, now: datetime
+        self,
+        uow: UnitOfWork,
+        volunteer: Volunteer,
+        handoff_id: int,
+        now: datetime,
+        channel: str = VOLUNTEER_CHANNEL,
     ) -> Msg | None:
-        """Exactly one volunteer wins, even when several press at once in several processes."""
+        """Exactly one volunteer wins, even when several press at once in several processes
+        (in Telegram or in the browser: ``channel`` is where they will work on it)."""
         won = await uow.session.execute(
             update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.status == "open")
             .values(
                 status="claimed",
                 volunteer_id=volunteer.id,
+                volunteer_channel=channel,
                 claimed_at=now,
                 escalate_at=None,
                 day_ends_at=None,
             )
         )
         if won.rowcount != 1:  # type: ignore[attr-defined]
-            log.info(
-                "claim of hand-off %d by volunteer %d: already taken", handoff_id, volunteer.id
-            )
-            return N_("Someone else has already taken this request.")
+            log.info("claim of hand-off %d by volunteer %d refused", handoff_id, volunteer.id)
+            return await self._not_claimed(uow, volunteer, handoff_id)
         handoff = await uow.session.get(Handoff, handoff_id)
         learner = await uow.session.get(Learner, handoff.learner_id) if handoff else None
         assert handoff is not None and learner is not None
@@ -130,7 +135,8 @@ class HandoffDesk(DeskUpkeep):
             "or send /reply {id} and your text. When you are done, send /done {id}.",
             id=handoff.id,
         )
-        await self._to_volunteer(uow, volunteer, handoff, now, aid, "claimed", helping)
+        if channel == VOLUNTEER_CHANNEL:
+            await self._to_volunteer(uow, volunteer, handoff, now, aid, "claimed", helping)
         where = self._where(handoff)
         said = N_("{name} will help you. {where}", name=volunteer.name, where=where)
         await self._to_learner(uow, learner, handoff, now, aid, "claimed", said)
@@ -142,12 +148,12 @@ class HandoffDesk(DeskUpkeep):
         uow: UnitOfWork,
         volunteer: Volunteer,
         handoff_id: int,
-        said: Msg | Reply,
+        text: str | None,
         now: datetime,
         media: dict[str, str] | None = None,
     ) -> Msg | None:
-        """A volunteer writes to the learner of a request they hold (``media``: a copy of
-        one of the volunteer's own Telegram messages, for a learner on Telegram)."""
+        """A volunteer writes ``text`` to the learner of a request they hold, or sends
+        ``media``: a copy of one of their own Telegram messages, for a learner on Telegram."""
         handoff = await self._held(uow, volunteer, handoff_id)
         if handoff is None:
             return N_("You can only write to learners whose request you took.")
@@ -156,6 +162,13 @@ class HandoffDesk(DeskUpkeep):
         if media is not None and learner.channel != VOLUNTEER_CHANNEL:
             return N_("This learner can only receive text: please write it.")
         aid = await self._record(uow, handoff, "replied", now, volunteer.id)
+        key = f"handoff:{handoff.id}:reply:{aid}"
+        if text is not None:
+            said: Msg = wrote(volunteer.name, text)
+            await self._keep(uow, handoff, key, "volunteer", now, volunteer.id, text=text)
+        else:
+            said = N_("💬 {name} sent you the message above.", name=volunteer.name)
+            await self._keep(uow, handoff, key, "volunteer", now, volunteer.id, media_kind="copy")
         await self._to_learner(uow, learner, handoff, now, aid, "reply", said, media)
         return None
 
@@ -180,9 +193,10 @@ class HandoffDesk(DeskUpkeep):
             "Request #{id} is closed. Thank you! To add a note, reply to this message.",
             id=handoff.id,
         )
-        await self._to_volunteer(
-            uow, volunteer, handoff, now, aid, "closed", note, tag=f"note:{handoff.id}"
-        )
+        if handoff.volunteer_channel != "desk":
+            await self._to_volunteer(
+                uow, volunteer, handoff, now, aid, "closed", note, tag=f"note:{handoff.id}"
+            )
         return None
 
     async def note_in(
@@ -204,7 +218,7 @@ class HandoffDesk(DeskUpkeep):
     async def reply(self, telegram_user_id: str, handoff_id: int, text: str) -> DeskResult:
         return await self._as(
             telegram_user_id,
-            lambda uow, v, now: self.reply_in(uow, v, handoff_id, wrote(v.name, text), now),
+            lambda uow, v, now: self.reply_in(uow, v, handoff_id, text, now),
         )
 
     async def close(self, telegram_user_id: str, handoff_id: int, outcome: str) -> DeskResult:
@@ -238,6 +252,21 @@ class HandoffDesk(DeskUpkeep):
         return DeskResult(True)
 
     # --- the clock's side
+
+    async def _not_claimed(self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int) -> Msg:
+        """Why a claim lost, in words that fit what happened."""
+        handoff = await uow.session.get(Handoff, handoff_id, populate_existing=True)
+        if handoff is None:
+            return N_("This request does not exist.")
+        if handoff.status == "claimed" and handoff.volunteer_id == volunteer.id:
+            return N_("You have already taken this request.")
+        if handoff.status == "claimed":
+            return N_("Someone else has already taken this request.")
+        if handoff.status == "cancelled":
+            return N_("The learner cancelled this request.")
+        if handoff.status == "closed":
+            return N_("This request is already closed.")
+        return N_("This request cannot be taken now.")
 
     async def _held(self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int) -> Handoff | None:
         handoff = await uow.session.get(Handoff, handoff_id)

@@ -21,7 +21,7 @@ from bot.core.events import Inbound, InboundKind
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
 from bot.services.coach import Handled, exactly_once
-from bot.services.handoffs import HandoffDesk, active_volunteer, wrote
+from bot.services.handoffs import HandoffDesk, active_volunteer
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
 from bot.store.tables import Handoff, Volunteer
@@ -78,6 +78,9 @@ class VolunteerDesk:
             await uow.record(None, "volunteer_action", {"action": type(action).__name__}, now)
             said, notice = await self._apply(uow, action, volunteer, event, bot_username, now)
             language = self.catalogs.best_match(event.sender.language_hint, self.catalogs.fallback)
+            if volunteer is not None:  # one language for all the coach tells a volunteer
+                volunteer.language = volunteer.language or language
+                language = self.desk._language_of(volunteer)
             to = Destination.of(event, None)
             for row in Renderer(self.catalogs, channel).rows(said, to, language, now):
                 await uow.outbox.add(row)
@@ -118,7 +121,8 @@ class VolunteerDesk:
         if isinstance(action, rules.Refused):
             refused = action.say
         elif isinstance(action, rules.Register):
-            said = [await self._register(uow, action.token, event.sender.user_id)]
+            language = self.catalogs.best_match(event.sender.language_hint, self.catalogs.fallback)
+            said = [await self._register(uow, action.token, event.sender.user_id, language)]
         elif isinstance(action, rules.Invite):
             made = await self.volunteers.invite_in(uow, action.name, [], [], bot_username)
             send = N_("Send this link to {name}. It works once, for 7 days:", name=action.name)
@@ -150,16 +154,14 @@ class VolunteerDesk:
         elif isinstance(action, rules.Claim):
             refused = await desk.claim_in(uow, volunteer, action.request, now)
         elif isinstance(action, rules.Write):
-            words = wrote(volunteer.name, action.text)
-            refused = await desk.reply_in(uow, volunteer, action.request, words, now)
+            refused = await desk.reply_in(uow, volunteer, action.request, action.text, now)
         elif isinstance(action, rules.Forward):
             copy = {
                 "kind": "copy",
                 "from_chat": event.sender.chat_id,
                 "message_id": action.message_id,
             }
-            above = N_("💬 {name} sent you the message above.", name=volunteer.name)
-            refused = await desk.reply_in(uow, volunteer, action.request, above, now, copy)
+            refused = await desk.reply_in(uow, volunteer, action.request, None, now, copy)
         elif isinstance(action, rules.AskWhich):
             said = [self._which(action)]
         elif isinstance(action, rules.AskOutcome):
@@ -172,9 +174,9 @@ class VolunteerDesk:
             said, refused = [Reply((refused,))], None
         return said, refused
 
-    async def _register(self, uow: UnitOfWork, token: str, user_id: str) -> Reply:
+    async def _register(self, uow: UnitOfWork, token: str, user_id: str, language: str) -> Reply:
         """A volunteer opens their invitation link."""
-        volunteer = await self.volunteers.redeem_in(uow, token, user_id)
+        volunteer = await self.volunteers.redeem_in(uow, token, user_id, language)
         if volunteer is None:
             log.warning("invitation refused for a Telegram account")
             return Reply((REFUSED_INVITE,))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.core.volunteering import INVITE_PREFIX
+from bot.services.desk_sign_in import DeskSignIn, token_hash
 from bot.store.tables import Volunteer, VolunteerInvite
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -41,12 +41,9 @@ class VolunteerView:
 @dataclass(frozen=True)
 class Invite:
     volunteer_id: int
-    link: str
+    link: str  # Telegram's, or "" when the coach has no Telegram bot
     expires_at: datetime
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    web_token: str = ""  # for the desk's sign-in link in a browser
 
 
 class Volunteers:
@@ -56,14 +53,25 @@ class Volunteers:
         self.invite_days = invite_days
 
     async def invite(
-        self, name: str, languages: list[str], places: list[str], bot_username: str
+        self,
+        name: str,
+        languages: list[str],
+        places: list[str],
+        bot_username: str,
+        coordinator: bool = False,
     ) -> Invite:
-        """A new volunteer and the link that registers them; the link works once, for a week."""
+        """A new volunteer and the links that register them; each works once, for a week."""
         async with self.store.unit_of_work() as uow:
-            return await self.invite_in(uow, name, languages, places, bot_username)
+            return await self.invite_in(uow, name, languages, places, bot_username, coordinator)
 
     async def invite_in(
-        self, uow: UnitOfWork, name: str, languages: list[str], places: list[str], bot: str
+        self,
+        uow: UnitOfWork,
+        name: str,
+        languages: list[str],
+        places: list[str],
+        bot: str,
+        coordinator: bool = False,
     ) -> Invite:
         now = self.clock()
         token = secrets.token_urlsafe(24)
@@ -74,6 +82,7 @@ class Volunteers:
             places=places,
             available=True,
             active=True,
+            coordinator=coordinator,
             created_at=now,
         )
         uow.session.add(volunteer)
@@ -83,8 +92,11 @@ class Volunteers:
                 token_hash=token_hash(token), volunteer_id=volunteer.id, expires_at=expires
             )
         )
-        link = f"https://t.me/{bot.lstrip('@')}?start={INVITE_PREFIX}{token}"
-        return Invite(volunteer.id, link, expires)
+        link = f"https://t.me/{bot.lstrip('@')}?start={INVITE_PREFIX}{token}" if bot else ""
+        web_token, _ = await DeskSignIn(self.store, self.clock, self.invite_days).link_in(
+            uow, volunteer.id
+        )
+        return Invite(volunteer.id, link, expires, web_token)
 
     async def redeem(self, token: str, telegram_user_id: str) -> VolunteerView | None:
         """Register whoever opened the link; None when it is unknown, used, expired or removed."""
@@ -92,12 +104,14 @@ class Volunteers:
             return await self.redeem_in(uow, token, telegram_user_id)
 
     async def redeem_in(
-        self, uow: UnitOfWork, token: str, telegram_user_id: str
+        self, uow: UnitOfWork, token: str, telegram_user_id: str, language: str | None = None
     ) -> VolunteerView | None:
+        """``language``: the one their Telegram is in, kept as the coach's language for them."""
         claimed = await uow.session.execute(
             update(VolunteerInvite)
             .where(
                 VolunteerInvite.token_hash == token_hash(token),
+                VolunteerInvite.kind == "telegram",
                 VolunteerInvite.used_at.is_(None),
                 VolunteerInvite.expires_at > self.clock(),
             )
@@ -114,6 +128,7 @@ class Volunteers:
         if volunteer is None or not volunteer.active or taken is not None:
             return None
         volunteer.telegram_user_id = telegram_user_id
+        volunteer.language = volunteer.language or language
         return VolunteerView.of(volunteer)
 
     async def listed(self) -> list[VolunteerView]:

@@ -181,6 +181,8 @@ class Volunteer(Base):
     places: Mapped[list[Any]] = mapped_column(JSON, default=list)
     available: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
+    coordinator: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(16))  # what the coach writes to them in
     created_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]
 
@@ -194,6 +196,20 @@ class VolunteerInvite(Base):
     volunteer_id: Mapped[int] = mapped_column(Id, ForeignKey("volunteers.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16), default="telegram")  # or "web"
+
+
+class DeskSession(Base):
+    """A volunteer signed in to the desk in a browser; only a hash of its token is kept."""
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class Handoff(Base):
@@ -218,9 +234,28 @@ class Handoff(Base):
     claimed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     volunteer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("volunteers.id"))
+    volunteer_channel: Mapped[str | None] = mapped_column(String(16))  # where it was taken
     escalate_at: Mapped[datetime | None] = mapped_column(index=True)
     day_ends_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class HandoffMessage(Base):
+    """A message between a learner and their volunteer, as the desk shows it; ``key`` is the
+    desk action it came from, so a message is kept once however often it is handled."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    author: Mapped[str] = mapped_column(String(16))  # "learner" or "volunteer"
+    volunteer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("volunteers.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]

@@ -15,7 +15,13 @@ from bot.core.channel import Capabilities
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService
+from bot.services.desk_sign_in import DeskSignIn
+from bot.services.handoffs import HandoffDesk
+from bot.services.web_desk import WebDesk
 from bot.store.unit_of_work import Store
+from bot.web.desk import COOKIE as DESK_COOKIE
+from bot.web.desk import SESSION_DAYS as DESK_SESSION_DAYS
+from bot.web.desk import DeskPages
 from bot.web.errors import NOT_FOUND, Sentences, error_middleware, quiet_bad_requests
 from bot.web.fonts import Fonts
 from bot.web.headers import add_security_headers
@@ -50,6 +56,28 @@ def trainer_pages(
     )
     return TrainerPreview(
         service, courses, catalogs, token, plumbing.keys, plumbing.limits, cookies, web_chat
+    )
+
+
+def desk_pages(
+    settings: Settings, desk: HandoffDesk, catalogs: Catalogs, plumbing: WebPlumbing
+) -> DeskPages:
+    """The volunteer desk in a browser, signed in by a single-use link."""
+    cookies = EncryptedCookieStorage(
+        plumbing.keys.session_key("desk-session"),
+        cookie_name=DESK_COOKIE,
+        httponly=True,
+        samesite="Strict",
+        max_age=DESK_SESSION_DAYS * 86400,
+    )
+    return DeskPages(
+        WebDesk(desk),
+        DeskSignIn(desk.store, desk.clock),
+        catalogs,
+        settings.default_language,
+        cookies,
+        plumbing.limits,
+        fonts_for(settings),
     )
 
 
@@ -100,8 +128,13 @@ def make_app(
 
 def chat_page(settings: Settings, sentences: Sentences) -> ChatPage:
     """The web chat page; fonts come from node_modules beside the locales (see README)."""
-    fonts = Fonts(settings.locales_path.resolve().parent / "node_modules" / "@fontsource")
-    return ChatPage(sentences.catalogs, sentences.default_language, fonts, settings.max_upload_mb)
+    return ChatPage(
+        sentences.catalogs, sentences.default_language, fonts_for(settings), settings.max_upload_mb
+    )
+
+
+def fonts_for(settings: Settings) -> Fonts:
+    return Fonts(settings.locales_path.resolve().parent / "node_modules" / "@fontsource")
 
 
 def files(prefix: str, folder: Path, sentences: Sentences) -> web.RouteDef:

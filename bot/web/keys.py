@@ -77,6 +77,6 @@ class ConversationKeys:
         """A short keyed hash to tell requests apart in the log without revealing who."""
         return self._mac(b"log", value.encode("utf-8", "replace")).hex()[:12]
 
-    def session_key(self) -> bytes:
-        """The 32-byte key of the trainers' encrypted session cookie."""
-        return self._mac(b"trainer-session", b"")
+    def session_key(self, purpose: str = "trainer-session") -> bytes:
+        """The 32-byte key of an encrypted session cookie (the trainers', the desk's)."""
+        return self._mac(purpose.encode(), b"")

@@ -104,7 +104,7 @@ class TrainerPreview:
         """Check the token from the form; a right one opens a session cookie."""
         if not self.token:
             raise web.HTTPNotFound(text=OFF)
-        _same_origin(request)
+        same_origin(request)
         try:
             self.limits.check("sign-in", request)
             form = parse_form(await read_body(request, FIELD_LIMIT, 10.0), charset(request))
@@ -123,7 +123,7 @@ class TrainerPreview:
         raise signed_in
 
     async def sign_out(self, request: web.Request) -> web.Response:
-        _same_origin(request)
+        same_origin(request)
         session = await self.cookies.load_session(request)
         session.invalidate()
         signed_out = web.HTTPSeeOther("/trainer")
@@ -148,7 +148,7 @@ class TrainerPreview:
         raise web.HTTPSeeOther(f"/#c={credential}")
 
 
-def _same_origin(request: web.Request) -> None:
+def same_origin(request: web.Request) -> None:
     """A form posted from another site is refused (the cookie is SameSite=Strict as well)."""
     # Browsers send Sec-Fetch-Site, which no page can forge; under Referrer-Policy no-referrer
     # their Origin is "null", so an Origin is only compared when there is one.

@@ -1,0 +1,153 @@
+"""Volunteers in a browser: a single-use sign-in link opens a session that they can end,
+and that an admin can revoke. Only hashes of links and sessions are kept."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bot.store.tables import DeskSession, Volunteer, VolunteerInvite
+from bot.store.unit_of_work import Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+SIGN_IN_PATH = "/desk/sign-in/"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeskVolunteer:
+    """Who is signed in: what the desk pages need, and nothing of their accounts."""
+
+    id: int
+    name: str
+    languages: tuple[str, ...]
+    places: tuple[str, ...]
+    coordinator: bool
+    language: str | None
+
+    @classmethod
+    def of(cls, row: Volunteer) -> DeskVolunteer:
+        return cls(
+            row.id,
+            row.name,
+            tuple(row.languages),
+            tuple(row.places),
+            row.coordinator,
+            row.language,
+        )
+
+
+class DeskSignIn:
+    def __init__(self, store: Store, clock: Callable[[], datetime], link_days: int = 7) -> None:
+        self.store = store
+        self.clock = clock
+        self.link_days = link_days
+
+    async def link_in(self, uow: UnitOfWork, volunteer_id: int) -> tuple[str, datetime]:
+        """A new single-use sign-in token for the volunteer, and when it expires."""
+        token = secrets.token_urlsafe(24)
+        expires = self.clock() + timedelta(days=self.link_days)
+        uow.session.add(
+            VolunteerInvite(
+                token_hash=token_hash(token),
+                volunteer_id=volunteer_id,
+                expires_at=expires,
+                kind="web",
+            )
+        )
+        await uow.session.flush()
+        return token, expires
+
+    async def link(self, volunteer_id: int) -> tuple[str, datetime] | None:
+        """A sign-in token for an active volunteer; None for an unknown or removed one."""
+        async with self.store.unit_of_work() as uow:
+            volunteer = await uow.session.get(Volunteer, volunteer_id)
+            if volunteer is None or not volunteer.active:
+                return None
+            return await self.link_in(uow, volunteer_id)
+
+    async def redeem(self, token: str, language: str | None) -> str | None:
+        """Use a sign-in token once: a new session's token, or None when the link is unknown,
+        used, expired, or its volunteer removed. ``language``: the browser's, kept unless
+        the volunteer already has one."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            used = await uow.session.execute(
+                update(VolunteerInvite)
+                .where(
+                    VolunteerInvite.token_hash == token_hash(token),
+                    VolunteerInvite.kind == "web",
+                    VolunteerInvite.used_at.is_(None),
+                    VolunteerInvite.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(VolunteerInvite.volunteer_id)
+            )
+            volunteer_id = used.scalar_one_or_none()
+            volunteer = await uow.session.get(Volunteer, volunteer_id) if volunteer_id else None
+            if volunteer is None or not volunteer.active:
+                log.info("desk sign-in refused")
+                return None
+            if volunteer.language is None:
+                volunteer.language = language
+            session = secrets.token_urlsafe(32)
+            uow.session.add(
+                DeskSession(
+                    token_hash=token_hash(session), volunteer_id=volunteer.id, created_at=now
+                )
+            )
+            log.info("volunteer %d signed in to the desk", volunteer.id)
+            return session
+
+    async def volunteer(self, session: str) -> DeskVolunteer | None:
+        """The active volunteer behind a session still open; checked on every desk request."""
+        async with self.store.unit_of_work() as uow:
+            row = await uow.session.scalar(
+                select(Volunteer)
+                .join(DeskSession, DeskSession.volunteer_id == Volunteer.id)
+                .where(
+                    DeskSession.token_hash == token_hash(session),
+                    DeskSession.ended_at.is_(None),
+                    Volunteer.active.is_(True),
+                )
+            )
+            return DeskVolunteer.of(row) if row is not None else None
+
+    async def sign_out(self, session: str) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(
+                update(DeskSession)
+                .where(
+                    DeskSession.token_hash == token_hash(session), DeskSession.ended_at.is_(None)
+                )
+                .values(ended_at=self.clock())
+            )
+
+    async def revoke(self, volunteer_id: int) -> int:
+        """End every desk session of a volunteer, and their unused sign-in links."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            ended = await uow.session.execute(
+                update(DeskSession)
+                .where(DeskSession.volunteer_id == volunteer_id, DeskSession.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+            await uow.session.execute(
+                update(VolunteerInvite)
+                .where(
+                    VolunteerInvite.volunteer_id == volunteer_id,
+                    VolunteerInvite.kind == "web",
+                    VolunteerInvite.used_at.is_(None),
+                )
+                .values(used_at=now)
+            )
+            return int(ended.rowcount)  # type: ignore[attr-defined]
