@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.store.tables import Handoff
 from tests.fakes import AnsweredCallback, FakeUser, FloodLimits, fake_telegram
 from tests.telegram_learner import (
     TelegramLearner,
     VirtualClock,
     coach_on_telegram,
+    drained,
     learner_row,
     quiet,
+    reading,
     settled,
 )
+from tests.telegram_volunteer import TelegramVolunteer
 
 pytestmark = pytest.mark.usefixtures("telegram_runtime")
 
@@ -163,3 +168,59 @@ async def test_the_coach_keeps_to_the_group_limit(database_url: str, engine: obj
         times = [c.at for c in tg.calls("sendMessage")]
         assert all(later - earlier >= 60 for earlier, later in zip(times, times[5:], strict=False))
         assert times[5] - times[0] >= 60
+
+
+PRIVATELY = (
+    "Amina: To ask for a person, write to me in a private chat: "
+    "https://t.me/coach_test_bot?start=help"
+)
+
+
+async def test_help_asked_in_a_group_goes_on_in_a_private_chat_and_group_talk_stays_there(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        nadia = TelegramVolunteer(coach, tg, tg.user(4001, "Nadia"))
+        await nadia.joins()
+        group = tg.group(-4001, "Wednesday class")
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina"), group)
+        await joined(amina)
+        assert await amina.says("help") == []  # group talk: no request in public
+        assert await amina.says("/help") == [PRIVATELY]
+        assert amina.buttons() == ["Back to the lessons"]
+        await amina.taps("Back to the lessons")
+        assert await amina.taps("🙋 Talk to a person") == [PRIVATELY]
+        await drained(coach)
+        async with reading(coach) as session:
+            assert await session.scalar(select(func.count()).select_from(Handoff)) == 0
+        alone = len(tg.sent(nadia.chat_id))
+
+        private = TelegramLearner(coach, tg, amina.user)
+        said = await private.says("/start help")
+        assert said == [GREETING, "Choose your language."]
+        assert await private.taps("English") == [
+            "Each lesson takes 1 to 3 minutes. Tap a button, or type its number: 1, 2, 3…",
+            "A volunteer can help you. What is it about?",
+        ]
+        await private.taps("E-mail")
+        await private.taps("No, stay anonymous")
+        await drained(coach)
+        assert len(tg.sent(nadia.chat_id)) == alone + 1
+        await nadia.taps("✋ I take it")
+        await drained(coach)
+        in_group = len(tg.sent(group))
+
+        assert await amina.says("The door code is 4521") == []
+        answer = await amina.says(
+            "Coach, are you there?", reply_to_message_id=amina.mine[-1].message_id
+        )
+        assert answer[0].startswith("Amina: ")
+        assert await private.says("2") == []
+        await drained(coach)
+        relayed = [m.text for m in tg.sent(nadia.chat_id) if "(#1)" in (m.text or "")]
+        assert relayed == ["💬 The learner (#1): 2"]
+        assert await nadia.says("Hello, I am Nadia.") == []
+        await drained(coach)
+        assert tg.last_text(private.chat_id) == "💬 Nadia: Hello, I am Nadia."
+        assert len(tg.sent(group)) == in_group + len(answer)  # nothing of the conversation
+        assert all("4521" not in (m.text or "") for m in tg.sent(nadia.chat_id))
