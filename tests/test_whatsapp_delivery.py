@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.app import Coach
 from bot.channels.whatsapp.channel import client
 from bot.channels.whatsapp.delivery import WhatsAppDelivery, shorten
 from bot.delivery.errors import DeliveryError, Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery
 from bot.services.coach import utc_now
 from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
+from bot.store.tables import OutboxRow
 from tests.conftest import JOURNEY_COURSE
 from tests.fakes import whatsapp_webhooks as hook
 from tests.fakes.telegram_people import SAMPLE_PNG
-from tests.fakes.whatsapp_graph import PHONE_NUMBER_ID, TOKEN
-from tests.telegram_learner import drained, free_port, small_course
+from tests.fakes.whatsapp_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
+from tests.telegram_learner import VirtualClock, drained, free_port, small_course
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row, outbox
 
 AMINA = "33612345678"
+BILAL = "33698765432"
+
+
+async def wrote_today(coach: Coach, graph: FakeGraph) -> None:
+    """Amina wrote to the coach: free-form messages may go to her for 24 hours."""
+    await WhatsAppLearner(coach, graph, AMINA, "Amina").says("hello")
+    graph.sent.clear()
 
 
 def message(text: str, *labels: str) -> OutboundMessage:
@@ -35,7 +46,7 @@ def message(text: str, *labels: str) -> OutboundMessage:
         (400, 131056, RetryAfter),  # the pair rate: too many messages to one learner
         (429, 130429, RetryAfter),  # the number's throughput
         (400, 131026, Unreachable),  # the learner blocked the business, or left WhatsApp
-        (400, 131047, Rejected),  # the 24-hour window is closed (templates: not yet)
+        (400, 131047, Rejected),  # the 24-hour window closed, and no template for this one
         (500, 1, Transient),
         (503, 2, Transient),
         (400, 131009, Rejected),
@@ -47,6 +58,7 @@ async def test_each_cloud_api_error_means_what_the_sender_does_about_it(
     async with coach_on_whatsapp(database_url) as (coach, graph):
         delivery = coach.channels["whatsapp"].delivery
         assert delivery is not None
+        await wrote_today(coach, graph)
         graph.fail_next(AMINA, status, code)
         with pytest.raises(expected) as raised:
             await delivery.deliver(message("Hello"))
@@ -62,6 +74,7 @@ async def test_choices_that_do_not_fit_an_interactive_body_keep_every_word(
     async with coach_on_whatsapp(database_url) as (coach, graph):
         delivery: Delivery | None = coach.channels["whatsapp"].delivery
         assert delivery is not None
+        await wrote_today(coach, graph)
         long_text = "word " * 300
         labels = [f"A rather long option number {n} that goes on" for n in range(1, 5)]
         await delivery.deliver(message(long_text.strip(), *labels))
@@ -128,6 +141,7 @@ async def test_a_picture_without_choices_carries_the_text_as_its_caption(
     async with coach_on_whatsapp(database_url, curriculum=course) as (coach, graph):
         delivery = coach.channels["whatsapp"].delivery
         assert delivery is not None
+        await wrote_today(coach, graph)
         media = {"kind": "image", "path": "media/cup.png", "size": len(SAMPLE_PNG)}
         picture = replace(message("A cup."), media=media)
         assert await delivery.deliver(picture) == graph.sent[-1].id
@@ -149,3 +163,85 @@ async def test_a_learner_whatsapp_later_reports_unreachable_is_stopped(
         assert (await learner_row(coach, AMINA)).status == "active"
         assert await graph.post_webhook(hook.status(AMINA, first, "failed", 131026)) == 200
         assert (await learner_row(coach, AMINA)).status == "stopped"
+
+
+async def test_the_pair_rate_comes_from_whatsapp_s_capabilities(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, _graph):
+        assert coach.sender is not None
+        assert coach.sender.chat_rates == {"whatsapp": pytest.approx(1 / 6)}
+
+
+async def queue_for(coach: Coach, wa_id: str, texts: list[str]) -> None:
+    now = utc_now()
+    async with coach.store.unit_of_work() as uow:
+        for text in texts:
+            await uow.outbox.add(
+                OutboxRow(
+                    channel="whatsapp",
+                    chat_id=wa_id,
+                    text=text,
+                    language="en",
+                    dedupe_key=f"test:{wa_id}:{text}",
+                    status="pending",
+                    not_before=now,
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+
+
+async def test_one_learner_s_messages_keep_the_pair_rate_and_another_learner_does_not_wait(
+    database_url: str, engine: object
+) -> None:
+    """About one message every 6 s to one learner (here one every 0.3 s, to run fast) after
+    a short burst: WhatsApp never answers 131056, and another learner is not slowed."""
+    async with coach_on_whatsapp(database_url, private_burst=3) as (coach, graph):
+        assert coach.sender is not None
+        await WhatsAppLearner(coach, graph, AMINA, "Amina").says("hello")
+        await WhatsAppLearner(coach, graph, BILAL, "Bilal").says("hello")
+        graph.sent.clear()
+        coach.sender.chat_rates["whatsapp"] = 1 / 0.3
+        graph.pair_rate = (0.3, 3)
+        await queue_for(coach, AMINA, [f"a{n}" for n in range(6)])
+        await queue_for(coach, BILAL, ["b0"])
+        coach.sender.wake()
+        await drained(coach)
+        assert graph.refused.get(131056, 0) == 0
+        to_amina = graph.to(AMINA)
+        assert [m.body for m in to_amina] == [f"a{n}" for n in range(6)]
+        (to_bilal,) = graph.to(BILAL)
+        assert to_bilal.at < to_amina[3].at  # not behind Amina's wait
+        gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(to_amina[2:])]
+        assert min(gaps) >= 0.25  # a burst goes at once; these at the pair rate, give or take
+
+
+async def test_the_number_s_throughput_reached_pauses_every_learner_and_131056_one(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        delivery = coach.channels["whatsapp"].delivery
+        assert delivery is not None
+        await wrote_today(coach, graph)
+        graph.fail_next(AMINA, 429, 130429)
+        with pytest.raises(RetryAfter) as number:
+            await delivery.deliver(message("Hello"))
+        assert number.value.everyone
+        graph.fail_next(AMINA, 400, 131056)
+        with pytest.raises(RetryAfter) as pair:
+            await delivery.deliver(message("Hello"))
+        assert not pair.value.everyone and pair.value.seconds >= 6
+
+
+async def test_a_paused_channel_holds_each_of_its_chats_and_no_other_channel() -> None:
+    clock = VirtualClock(0.0)
+    limiter = RateLimiter(Limits(), clock, clock.sleep)
+    limiter.pause("whatsapp", 2.0)  # 130429: the number's throughput
+    assert limiter.chat_wait("whatsapp:1", False, 1 / 6, "whatsapp") == pytest.approx(2.0)
+    assert limiter.chat_wait("telegram:1", False, None, "telegram") == 0.0
+    await limiter.acquire("whatsapp:2", group=False, rate=1 / 6, channel="whatsapp")
+    assert clock.now == pytest.approx(2.0)
+    limiter.pause("whatsapp:2", 6.0)  # 131056: this learner only, and their burst is spent
+    assert limiter.chat_wait("whatsapp:2", False, 1 / 6, "whatsapp") >= 6.0
+    assert limiter.chat_wait("whatsapp:3", False, 1 / 6, "whatsapp") == 0.0

@@ -16,7 +16,7 @@ from bot.store.tables import InboundKey, Learner
 from tests.conftest import settings_for
 from tests.fakes import whatsapp_webhooks as hook
 from tests.fakes.whatsapp_graph import APP_SECRET, PHONE_NUMBER_ID, FakeGraph
-from tests.telegram_learner import drained, reading
+from tests.telegram_learner import drained, eventually, reading
 from tests.whatsapp_learner import (
     VERIFY_TOKEN,
     WhatsAppLearner,
@@ -184,3 +184,23 @@ async def test_logs_never_show_a_learner_s_number_or_words_even_at_debug_level(
     shown = [f"{r.name}: {r.getMessage()}" for r in ours]
     leaks = [line for line in shown if AMINA in line or words in line or "English" in line]
     assert leaks == []
+
+
+async def test_a_status_that_comes_before_the_message_id_is_stored_is_not_lost(
+    database_url: str, engine: object
+) -> None:
+    """Meta may call the webhook with a message's status before it answers the call that
+    sent it: the status is applied once the sender stores the id."""
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, AMINA, "Amina")
+        await learner.says("hello")
+        graph.status_first = "delivered"
+        await learner.taps("English")
+        await drained(coach)
+
+        async def answered() -> bool:
+            return graph.webhook_answers.count(200) == len(learner.last)
+
+        await eventually(answered)
+        rows = (await outbox(coach, AMINA))[1:]
+        assert [row.status for row in rows] == ["delivered"] * len(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import Coach, build, running
+from bot.channels.whatsapp.delivery import WhatsAppDelivery
+from bot.services.nudging import NudgeSweep
 from bot.store.tables import InboundKey, Learner, OutboxRow
 from tests.conftest import JOURNEY_COURSE, settings_for
 from tests.fakes import whatsapp_webhooks as hook
@@ -63,6 +66,39 @@ async def coach_on_whatsapp(
             reader = _readers.pop(id(coach), None)
             if reader is not None:
                 await reader.dispose()
+
+
+class WallClock:
+    """The coach's and the fake's time of day, moved on by the test (days in no time)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def on_clock(coach: Coach, graph: FakeGraph, clock: WallClock) -> None:
+    """The learner's messages, the 24-hour window and the fake's window run on ``clock``
+    (in the past: the sender's real clock finds every row due)."""
+    coach.service.clock = clock
+    delivery = coach.channels["whatsapp"].delivery
+    assert isinstance(delivery, WhatsAppDelivery)
+    delivery.clock = clock
+    graph.clock = clock
+
+
+def nudge_sweep(coach: Coach) -> NudgeSweep:
+    """The coach's own reminder sweep, to run at a chosen time."""
+    for job in coach.jobs:
+        if job.name == "nudge-sweep":
+            sweep = job.run.args[0]  # type: ignore[attr-defined]
+            assert isinstance(sweep, NudgeSweep)
+            return sweep
+    raise AssertionError("no reminder sweep")
 
 
 async def handled(coach: Coach, message_id: str) -> bool:
@@ -133,6 +169,13 @@ class WhatsAppLearner:
         message, row_id, title = self.choice(label)
         return await self.does(
             hook.tap(self.wa_id, self.name, message.id, row_id, title, message.listed)
+        )
+
+    async def taps_quick_reply(self, template: WaSent, index: int) -> list[str]:
+        """Tap a quick-reply button of a template message."""
+        payload, _ = template.choices[index]
+        return await self.does(
+            hook.quick_reply(self.wa_id, self.name, template.id, payload, f"reply {index}")
         )
 
     def choices(self) -> list[str]:

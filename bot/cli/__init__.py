@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot.cli import curriculum, people, simulate
+from bot.cli import curriculum, people, simulate, whatsapp
 from bot.cli.loading import load_settings, setup_logging
 from bot.config import Settings
 
@@ -49,6 +49,9 @@ def demo() -> None:
     setup_logging()
     settings = load_settings()
     asyncio.run(_upgrade(settings))
+    desk = asyncio.run(people.demo_desk_link(settings))
+    typer.echo(f"Learners: open {settings.web_address}/ and write /help to ask for a person.")
+    typer.echo(f"Volunteer desk (open it in another tab; the link works once): {desk}")
     _serve(settings)
 
 
@@ -70,3 +73,4 @@ app.add_typer(curriculum.app, name="curriculum")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(people.volunteer_app, name="volunteer")
 app.command()(people.handoffs)
+app.add_typer(whatsapp.app, name="whatsapp")

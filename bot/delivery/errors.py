@@ -8,11 +8,13 @@ class DeliveryError(Exception):
 
 
 class RetryAfter(DeliveryError):
-    """Flood control: this chat may get messages again after ``seconds``."""
+    """Flood control: this chat may get messages again after ``seconds``; with ``everyone``,
+    no chat of the channel may (the whole number's throughput, not one chat's)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, everyone: bool = False) -> None:
         super().__init__(f"retry after {seconds} s")
         self.seconds = seconds
+        self.everyone = everyone
 
 
 class Unreachable(DeliveryError):
@@ -29,6 +31,11 @@ class Moved(DeliveryError):
 
 class Transient(DeliveryError):
     """A server error or a time-out: try again later."""
+
+
+class Held(DeliveryError):
+    """The platform would not take this message now (WhatsApp's 24-hour window is closed): it
+    waits, out of the chat's queue, until the person writes again."""
 
 
 class Rejected(DeliveryError):

@@ -1,7 +1,9 @@
 """Rate limits on the coach's side, so the platform's flood control is rarely reached.
 
 Private chats get a token bucket (a steady rate with a short burst); groups and the whole
-bot get sliding windows (at most N messages in any window). ``margin`` widens every window
+bot get sliding windows (at most N messages in any window). A channel may give its private
+chats their own rate (WhatsApp: about one message every 6 s to one person), and a channel
+may be paused as a whole (its number's throughput reached). ``margin`` widens every window
 a little, so that network jitter between sending and arrival cannot push a platform that
 counts arrivals over its limit.
 """
@@ -40,13 +42,21 @@ class RateLimiter:
     _paused: dict[str, float] = field(default_factory=dict)
 
     async def acquire(
-        self, chat: str, group: bool, give_up: Callable[[], bool] = lambda: False
+        self,
+        chat: str,
+        group: bool,
+        give_up: Callable[[], bool] = lambda: False,
+        *,
+        rate: float | None = None,
+        channel: str | None = None,
     ) -> bool:
         """Wait until one more message to ``chat`` fits every limit, then count it; False,
-        without counting it, when ``give_up()`` turns true before it fits."""
+        without counting it, when ``give_up()`` turns true before it fits. ``rate``: the
+        private chat's own messages per second, instead of ``private_per_second``;
+        ``channel``: the name under which its whole channel may be paused."""
         while True:
             now = self.clock()
-            wait = self.wait_time(chat, group, now)
+            wait = max(self.wait_time(chat, group, now, rate), self._channel_wait(channel, now))
             if wait <= 0:
                 self._take(chat, group, now)
                 return True
@@ -55,30 +65,43 @@ class RateLimiter:
             await self.sleep(wait)
 
     def pause(self, chat: str, seconds: float) -> None:
-        """The platform asked to wait before writing to this chat again."""
-        self._paused[chat] = max(self._paused.get(chat, 0.0), self.clock() + seconds)
+        """The platform asked to wait before writing to this chat (or this channel, by its
+        name) again; a private chat's burst is spent, so it starts again at its steady rate."""
+        now = self.clock()
+        self._paused[chat] = max(self._paused.get(chat, 0.0), now + seconds)
+        bucket = self._private.get(chat)
+        if bucket is not None:
+            bucket.tokens, bucket.at = min(bucket.tokens, 0.0), now
 
-    def chat_wait(self, chat: str, group: bool) -> float:
-        """Seconds before ``chat`` may have a message by its own limits (not the whole bot's)."""
-        return max(0.0, self._own_wait(chat, group, self.clock()))
+    def chat_wait(
+        self, chat: str, group: bool, rate: float | None = None, channel: str | None = None
+    ) -> float:
+        """Seconds before ``chat`` may have a message by its own limits and its channel's
+        pause (not the whole bot's)."""
+        now = self.clock()
+        return max(0.0, self._own_wait(chat, group, now, rate), self._channel_wait(channel, now))
 
-    def wait_time(self, chat: str, group: bool, now: float) -> float:
+    def wait_time(self, chat: str, group: bool, now: float, rate: float | None = None) -> float:
         limits = self.limits
         total = _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second)
-        return max(total, self._own_wait(chat, group, now))
+        return max(total, self._own_wait(chat, group, now, rate))
 
-    def _own_wait(self, chat: str, group: bool, now: float) -> float:
+    def _channel_wait(self, channel: str | None, now: float) -> float:
+        return 0.0 if channel is None else self._paused.get(channel, 0.0) - now
+
+    def _own_wait(self, chat: str, group: bool, now: float, rate: float | None = None) -> float:
         limits = self.limits
         waits = [self._paused.get(chat, 0.0) - now]
         if group:
             window = self._groups.setdefault(chat, deque())
             waits.append(_window_wait(window, now, 60.0 + limits.margin, limits.group_per_minute))
         else:
-            waits.append(self._bucket_wait(chat, now))
+            waits.append(self._bucket_wait(chat, now, rate))
         return max(waits)
 
-    def _bucket_wait(self, chat: str, now: float) -> float:
-        rate = self.limits.private_per_second / (1.0 + self.limits.margin)
+    def _bucket_wait(self, chat: str, now: float, rate: float | None = None) -> float:
+        per_second = self.limits.private_per_second if rate is None else rate
+        rate = per_second / (1.0 + self.limits.margin)
         burst = float(self.limits.private_burst)
         bucket = self._private.setdefault(chat, _Bucket(burst, now))
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)

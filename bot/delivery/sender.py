@@ -3,7 +3,9 @@
 Replies go out as soon as the service wakes the sender; a message that cannot go yet
 (flood control, a server error, a group at its limit) goes back to the outbox with a later
 ``not_before``, and a person who blocked the coach is marked stopped with their pending
-messages dropped.
+messages dropped. A channel whose ``capabilities`` give ``chat_per_second`` (WhatsApp's pair
+rate) has its private chats kept to that rate; a message the platform will not take until
+the person writes again (WhatsApp's 24-hour window) is held out of the chat's queue.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.delivery.errors import Moved, Rejected, RetryAfter, Transient, Unreachable
+from bot.core.channel import Capabilities
+from bot.delivery.errors import Held, Moved, Rejected, RetryAfter, Transient, Unreachable
+from bot.delivery.held import HeldMessages
 from bot.delivery.limits import RateLimiter
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
@@ -32,6 +36,17 @@ class Delivery(Protocol):
     async def deliver(self, message: OutboundMessage) -> str | None:
         """Send it; the platform's message id. Raises a DeliveryError subclass."""
         ...
+
+
+def chat_rates(deliveries: Mapping[str, Delivery]) -> dict[str, float]:
+    """Each channel's own rate for one private chat, where its capabilities give one (a
+    delivery may say what its channel can do as ``capabilities``)."""
+    rates = {}
+    for name, delivery in deliveries.items():
+        capabilities = getattr(delivery, "capabilities", None)
+        if isinstance(capabilities, Capabilities) and capabilities.chat_per_second:
+            rates[name] = capabilities.chat_per_second
+    return rates
 
 
 def backoff(attempts: int) -> float:
@@ -65,6 +80,8 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.idle_seconds = idle_seconds
         self.hold_seconds = hold_seconds
+        self.chat_rates = chat_rates(deliveries)
+        self.held = HeldMessages(queue.store)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -122,7 +139,8 @@ class OutboxSender:
         delivery = self.deliveries[message.channel]
         chat_key = f"{message.channel}:{message.chat_id}"
         group = delivery.is_group(message.chat_id)
-        wait = self.limiter.chat_wait(chat_key, group)
+        rate = None if group else self.chat_rates.get(message.channel)
+        wait = self.limiter.chat_wait(chat_key, group, rate, message.channel)
         if wait > 0 and (
             wait > self.hold_seconds or self.limiter.clock() - started > self.hold_seconds
         ):
@@ -130,7 +148,9 @@ class OutboxSender:
             until = self.clock() + timedelta(seconds=wait)
             await self.queue.retry(message.id, until, "rate limit", attempt=False)
             return False
-        if not await self.limiter.acquire(chat_key, group, lambda: self._stopping):
+        if not await self.limiter.acquire(
+            chat_key, group, lambda: self._stopping, rate=rate, channel=message.channel
+        ):
             await self.queue.release([message.id])  # stopping: the next sender sends it
             return False
         try:
@@ -138,7 +158,7 @@ class OutboxSender:
                 platform_id = await delivery.deliver(message)
         except RetryAfter as flood:
             log.warning("flood control on message %d: retry after %s s", message.id, flood.seconds)
-            self.limiter.pause(chat_key, flood.seconds)
+            self.limiter.pause(message.channel if flood.everyone else chat_key, flood.seconds)
             until = self.clock() + timedelta(seconds=flood.seconds)
             await self.queue.retry(message.id, until, "flood control", attempt=False)
             return False
@@ -152,6 +172,10 @@ class OutboxSender:
             log.info("chat of message %d has a new id; its learners follow", message.id)
             await self.queue.moved(message.channel, message.chat_id, moved.chat_id)
             return False
+        except Held as held:
+            log.info("message %d held: %s", message.id, held)
+            await self.held.hold(message.id, str(held))
+            return True
         except Transient as error:
             return await self._transient(message, str(error))
         except Rejected as error:

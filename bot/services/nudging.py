@@ -4,6 +4,10 @@ Due times are on the learners' rows (``next_nudge_at``, indexed). A sweep takes 
 due learners, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so another process takes
 the next ones), decides with the pure nudge policy, writes the reminder to the outbox with
 a key unique to that reminder, and sets the next due time, all in one transaction.
+
+On a channel that takes free text only for a while after the learner's last message
+(WhatsApp's 24-hour window), the reminder's row also keeps the template to send instead
+once that window has closed: which one, in which language, with which parameters.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.channels.whatsapp.inbound import CHANNEL as WHATSAPP
+from bot.channels.whatsapp.templates import reminder_template
 from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Record, Reply
 from bot.core.reminders import due_at, nudge_turn
 from bot.core.rules import Rules
+from bot.core.text import Text
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.rendering import Renderer
@@ -25,6 +33,9 @@ from bot.store.tables import Learner
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
+OutsideWindow = Callable[[Text, Catalogs, str], dict[str, Any]]
+# A reminder's form outside the window, for the channels that have one.
+TEMPLATES: dict[str, OutsideWindow] = {WHATSAPP.name: reminder_template}
 
 
 class NudgeSweep:
@@ -95,6 +106,10 @@ class NudgeSweep:
         )
         replies = [effect for effect in effects if isinstance(effect, Reply)]
         language = before.language or self.catalogs.fallback
-        for outbox_row in Renderer(self.catalogs, channel).rows(replies, to, language, now):
+        rows = Renderer(self.catalogs, channel).rows(replies, to, language, now)
+        template = TEMPLATES.get(row.channel)
+        if template is not None and rows and replies and rows[0].media is None:
+            rows[0].media = template(replies[0].parts[0], self.catalogs, language)
+        for outbox_row in rows:
             await uow.outbox.add(outbox_row)
         return 1

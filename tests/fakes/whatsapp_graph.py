@@ -4,25 +4,34 @@ It takes ``POST /{version}/{phone_number_id}/messages`` and ``.../media`` as Met
 checks the limits Meta checks (3 reply buttons of 20 characters, 10 list rows of 24 with
 descriptions of 72, interactive bodies of 1024), records what was sent, answers with Meta's
 errors when a test asks for them, and calls the coach's webhook with signed bodies.
+
+Like Meta, it refuses a free-form message to a learner whose last message is more than 24
+hours old on its clock (131047) and takes approved templates at any time (132001 for one it
+does not know); on request it keeps the pair rate (131056) and the number's throughput
+(130429), and reports a message's status before answering the call that sent it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import ClientSession, web
 
-from tests.fakes.whatsapp_webhooks import JSON, envelope, sign, wamid
+from tests.fakes.whatsapp_webhooks import JSON, envelope, sign, status, wamid
 
 TOKEN = "EAAG-fake-access-token"
 PHONE_NUMBER_ID = "106540352242922"
 APP_SECRET = "fake-app-secret-0123456789abcdef"
 VERSION = "v26.0"
 LIMITS = {"button": 20, "row": 24, "description": 72, "body": 1024, "text": 4096}
+WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -39,6 +48,10 @@ class WaSent:
     list_button: str | None = None
     media_id: str | None = None
     reply_to: str | None = None
+    template: str | None = None  # a template's name; its language and parameters below
+    language: str | None = None
+    params: list[str] = field(default_factory=list)
+    at: float = 0.0  # when it was accepted (the event loop's time)
 
 
 def error(status: int, code: int, message: str) -> web.Response:
@@ -74,6 +87,16 @@ def read_interactive(sent: WaSent, interactive: JSON) -> str | None:
     return None
 
 
+def read_template(sent: WaSent, template: JSON) -> None:
+    sent.template, sent.language = template["name"], template["language"]["code"]
+    for part in template.get("components") or []:
+        if part["type"] == "body":
+            sent.params = [p["text"] for p in part["parameters"]]
+        elif part["type"] == "button":
+            payload = part["parameters"][0]["payload"]
+            sent.choices.append((payload, f"quick reply {part['index']}"))
+
+
 class FakeGraph:
     def __init__(self) -> None:
         self.sent: list[WaSent] = []
@@ -84,6 +107,17 @@ class FakeGraph:
         self.webhook_url = ""
         self.base_url = ""
         self._media_ids = itertools.count(1_000_000_000_000_001)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.last_inbound: dict[str, datetime] = {}  # wa_id → their last message, on the clock
+        self.approved: set[tuple[str, str]] | None = None  # (name, language); None: all
+        self.outside_window = 0  # free-form messages the coach tried outside the window
+        self.pair_rate: tuple[float, float] | None = None  # (seconds a message, burst)
+        self.throughput: int | None = None  # messages a second for the whole number
+        self.refused: dict[int, int] = {}  # error code → times answered
+        self.status_first: str | None = None  # a status to report before answering a send
+        self.webhook_answers: list[int] = []
+        self._pairs: dict[str, float] = {}  # wa_id → when its next message is due
+        self._second: deque[float] = deque()
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -101,6 +135,32 @@ class FakeGraph:
         """Media ids expire after 30 days: every earlier upload is gone."""
         self.uploads.clear()
 
+    def inside_window(self, wa_id: str) -> bool:
+        """Whether a free-form message may go to ``wa_id``; a learner this fake never heard
+        from counts as inside (tests that call the delivery directly)."""
+        last = self.last_inbound.get(wa_id)
+        return last is None or self.clock() - last < WINDOW
+
+    def _refuse(self, status: int, code: int, message: str) -> web.Response:
+        self.refused[code] = self.refused.get(code, 0) + 1
+        return error(status, code, message)
+
+    def _over_limits(self, to: str) -> web.Response | None:
+        now = asyncio.get_running_loop().time()
+        if self.throughput is not None:
+            while self._second and self._second[0] <= now - 1.0:
+                self._second.popleft()
+            if len(self._second) >= self.throughput:
+                return self._refuse(400, 130429, "(#130429) Rate limit hit")
+        if self.pair_rate is not None:
+            every, burst = self.pair_rate  # a burst, then one message every ``every`` s
+            due = max(self._pairs.get(to, now), now)
+            if due - now > (burst - 1) * every:
+                return self._refuse(400, 131056, "(#131056) Pair rate limit hit")
+            self._pairs[to] = due + every
+        self._second.append(now)
+        return None
+
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {TOKEN}"
 
@@ -113,19 +173,46 @@ class FakeGraph:
             return error(400, 131026, "Message undeliverable")
         if self.failures.get(to):
             status, code = self.failures[to].pop(0)
-            return error(status, code, f"error {code}")
+            return self._refuse(status, code, f"error {code}")
+        if kind != "template" and not self.inside_window(to):
+            self.outside_window += 1
+            return self._refuse(400, 131047, "(#131047) Re-engagement message")
         sent = WaSent(wamid(), to, kind, reply_to=(payload.get("context") or {}).get("message_id"))
         broken = self._read(sent, payload)
         if broken is not None:
             return broken
+        over = self._over_limits(to)
+        if over is not None:
+            return over
+        sent.at = asyncio.get_running_loop().time()
         self.sent.append(sent)
+        if self.status_first is not None:
+            await self._report_first(to, sent.id, self.status_first)
+        answer: JSON = {"id": sent.id}
+        if kind == "template":
+            answer["message_status"] = "accepted"
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": sent.id}],
+                "messages": [answer],
             }
         )
+
+    async def _report_first(self, to: str, message_id: str, state: str) -> None:
+        """Meta's status webhook can reach the coach before the answer to the send: call it
+        now, and answer the send a moment later, while the webhook call is still open."""
+
+        async def report() -> None:
+            for _ in range(5):  # Meta calls again, later, until the coach answers 200
+                answer = await self.post_webhook(status(to, message_id, state))
+                self.webhook_answers.append(answer)
+                if answer == 200:
+                    return
+                await asyncio.sleep(0.5)
+
+        asyncio.get_running_loop().create_task(report())
+        await asyncio.sleep(0.2)
 
     def _read(self, sent: WaSent, payload: JSON) -> web.Response | None:
         kind = sent.type
@@ -135,6 +222,12 @@ class FakeGraph:
         if kind == "interactive":
             broken = read_interactive(sent, payload["interactive"])
             return invalid(broken) if broken else None
+        if kind == "template":
+            read_template(sent, payload["template"])
+            known = self.approved is None or (sent.template, sent.language) in self.approved
+            if not known:
+                return self._refuse(404, 132001, "(#132001) Template name does not exist")
+            return None
         media = payload[kind]
         sent.media_id, sent.body = str(media.get("id")), media.get("caption")
         if sent.media_id not in self.uploads:
@@ -157,6 +250,8 @@ class FakeGraph:
     ) -> int:
         """Call the coach's webhook as Meta does, signed with ``secret`` (or the given
         ``signature``, or none); the HTTP status of the answer."""
+        for message in value.get("messages") or []:
+            self.last_inbound[str(message["from"])] = self.clock()
         raw = json.dumps(envelope(PHONE_NUMBER_ID, value)).encode()
         return await self.post_raw(raw, secret=secret, signature=signature)
 

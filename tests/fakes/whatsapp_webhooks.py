@@ -70,6 +70,13 @@ def tap(wa_id: str, name: str, tapped_id: str, row_id: str, title: str, listed: 
     return message(wa_id, name, "interactive", content, context=context)
 
 
+def quick_reply(wa_id: str, name: str, template_id: str, payload: str, title: str) -> JSON:
+    """A tap on a quick-reply button of the template message ``template_id``."""
+    context = {"from": "15550783881", "id": template_id}
+    content = {"payload": payload, "text": title}
+    return message(wa_id, name, "button", content, context=context)
+
+
 def image(wa_id: str, name: str, caption: str | None = None) -> JSON:
     content = {"mime_type": "image/jpeg", "sha256": "c2hhMjU2", "id": "1479537139650973"}
     if caption is not None:

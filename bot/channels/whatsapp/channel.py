@@ -84,6 +84,10 @@ def whatsapp(wiring: Wiring) -> ChannelParts | None:
         on_unreachable=partial(stop_learner, wiring),
     )
     delivery = WhatsAppDelivery(
-        wa, MediaCache(wiring.store), settings.curriculum_path, wiring.clock
+        wa,
+        MediaCache(wiring.store),
+        settings.curriculum_path,
+        wiring.clock,
+        fallback_language=wiring.catalogs.fallback,
     )
     return ChannelParts(CHANNEL, webhook.routes(), delivery, WhatsAppReceiver(webhook, http))

@@ -5,10 +5,16 @@ options in the message body, since a button's title holds only 20 characters and
 24; typing the number works as everywhere. A body longer than an interactive message takes
 (1024 characters) goes first as plain text. Lesson media are uploaded once and sent again by
 media id; WhatsApp forgets ids after 30 days, so a refused id is uploaded again.
+
+Outside the 24-hour window nothing goes as free text: a reminder goes as its template (kept
+in the row's ``media``), any other message is held until the learner writes, and the learner
+gets the "a message is waiting" template once. A message WhatsApp refuses with 131047 (the
+window closed while the coach thought it open) goes as its template, or fails clearly.
 """
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Callable
 from datetime import datetime
@@ -17,14 +23,31 @@ from pathlib import Path
 import httpx
 from pywa.types.callback import Button as WaButton
 from pywa.types.callback import Section, SectionList, SectionRow
+from pywa.types.templates import TemplateLanguage
 from pywa_async.client import WhatsApp
 from pywa_async.errors import WhatsAppError
 
-from bot.channels.whatsapp.errors import media_forgotten, outcome
+from bot.channels.whatsapp.errors import (
+    TEMPLATE_UNUSABLE,
+    WINDOW_CLOSED,
+    media_forgotten,
+    outcome,
+)
+from bot.channels.whatsapp.fitting import shorten
 from bot.channels.whatsapp.inbound import CHANNEL
-from bot.delivery.errors import Transient
+from bot.channels.whatsapp.templates import (
+    MESSAGE_WAITING,
+    components,
+    sent_template,
+    template_language,
+)
+from bot.channels.whatsapp.window import ConversationWindow
+from bot.delivery.errors import Held, Rejected, Transient
+from bot.delivery.held import HeldMessages
 from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
+
+log = logging.getLogger(__name__)
 
 INTERACTIVE_BODY = 1024
 CAPTION = 1024
@@ -32,17 +55,6 @@ BUTTON_TITLE = 20
 ROW_TITLE = 24
 ROW_DESCRIPTION = 72
 REPLY_BUTTONS = 3
-
-
-def shorten(text: str, most: int) -> str:
-    """``text`` in at most ``most`` characters, cut on a word boundary when one is near."""
-    if len(text) <= most:
-        return text
-    cut = text[: most - 1]
-    space = cut.rfind(" ")
-    if space >= most // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
 
 
 def reply_buttons(buttons: tuple[Button, ...]) -> list[WaButton]:
@@ -60,33 +72,91 @@ def list_rows(buttons: tuple[Button, ...]) -> SectionList:
     return SectionList(label, [Section(label, rows)])
 
 
+def lesson_media(message: OutboundMessage) -> bool:
+    return message.media is not None and "path" in message.media
+
+
 class WhatsAppDelivery:
+    capabilities = CHANNEL  # the sender keeps its pair rate
+
     def __init__(
         self,
         client: WhatsApp,
         media: MediaCache,
         curriculum: Path,
         clock: Callable[[], datetime],
+        *,
+        fallback_language: str = "en",
     ) -> None:
         self.client = client
         self.media = media
         self.curriculum = curriculum
         self.clock = clock
+        self.fallback_language = fallback_language
+        self.window = ConversationWindow(media.store, lambda: self.clock())
+        self.held = HeldMessages(media.store)
 
     def is_group(self, chat_id: str) -> bool:
         return False
 
     async def deliver(self, message: OutboundMessage) -> str | None:
         try:
-            return await self._deliver(message)
+            return await self._deliver_in_window(message)
         except WhatsAppError as error:
             raise outcome(error) from error
         except httpx.HTTPError as error:
             raise Transient(type(error).__name__) from error
 
+    async def _deliver_in_window(self, message: OutboundMessage) -> str | None:
+        template = (message.media or {}).get("template")
+        if not await self.window.is_open(message.chat_id):
+            if template is not None:
+                return await self._send_template(message, template)
+            await self._hold(message)
+        try:
+            return await self._deliver(message)
+        except WhatsAppError as error:
+            if error.code != WINDOW_CLOSED or template is None:
+                raise
+        log.info("message %d refused, window closed: sent as its template", message.id)
+        return await self._send_template(message, template)
+
+    async def _send_template(self, message: OutboundMessage, kept: dict[str, object]) -> str:
+        try:
+            sent = await self.client.send_template(
+                message.chat_id,
+                name=str(kept["name"]),
+                language=TemplateLanguage(str(kept["language"])),
+                params=components(kept),
+            )
+        except WhatsAppError as error:
+            if error.code in TEMPLATE_UNUSABLE:
+                log.warning(
+                    "whatsapp template %s (%s) is not approved: message %d not sent; "
+                    "see `coach whatsapp templates`",
+                    kept["name"],
+                    kept["language"],
+                    message.id,
+                )
+            raise
+        return str(sent.id)
+
+    async def _hold(self, message: OutboundMessage) -> None:
+        """Keep the message until the learner writes; tell them once that one waits."""
+        if not await self.held.any(CHANNEL.name, message.chat_id):
+            language = template_language(message.language, self.fallback_language)
+            waiting = sent_template(MESSAGE_WAITING, language, [])
+            try:
+                await self._send_template(message, waiting)
+            except WhatsAppError as error:
+                if not isinstance(outcome(error), Rejected):  # unreachable, or try again later
+                    raise
+                log.warning("message %d: waiting template refused (%s)", message.id, error.code)
+        raise Held("whatsapp: 24-hour window closed; waits for the learner's next message")
+
     async def _deliver(self, message: OutboundMessage) -> str | None:
         text, buttons = message.text, message.buttons
-        if message.media is not None:
+        if lesson_media(message):
             caption = text if text and not buttons and len(text) <= CAPTION else None
             sent = await self._send_media(message, caption)
             if caption is not None or not text:

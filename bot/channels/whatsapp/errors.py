@@ -13,6 +13,9 @@ THROTTLED_SECONDS = 2.0
 UNREACHABLE = frozenset({131026})  # not on WhatsApp, an old app, or the business is blocked
 WINDOW_CLOSED = 131047  # more than 24 hours since the learner's last message
 MEDIA_INVALID = frozenset({100, 131053})  # the media id is not (or no longer) valid
+# The template does not exist in that language (not submitted, or not approved yet), or Meta
+# paused or disabled it.
+TEMPLATE_UNUSABLE = frozenset({132001, 132015, 132016})
 
 
 def outcome(error: WhatsAppError) -> DeliveryError:
@@ -20,13 +23,14 @@ def outcome(error: WhatsAppError) -> DeliveryError:
     code = error.code
     if code == PAIR_RATE:
         return RetryAfter(PAIR_RATE_SECONDS)
-    if code in THROTTLED:
-        return RetryAfter(THROTTLED_SECONDS)
+    if code in THROTTLED:  # the whole number waits, not one learner
+        return RetryAfter(THROTTLED_SECONDS, everyone=True)
     if code in UNREACHABLE:
         return Unreachable(f"whatsapp {code}")
-    if code == WINDOW_CLOSED:
-        # Templates are not sent yet: outside the 24-hour window the message is refused.
-        return Rejected(f"whatsapp {code}: 24-hour window closed")
+    if code == WINDOW_CLOSED:  # a message with no template to send instead
+        return Rejected(f"whatsapp {code}: 24-hour window closed, no template for this message")
+    if code in TEMPLATE_UNUSABLE:
+        return Rejected(f"whatsapp {code}: template not approved")
     status = error.status_code
     if (status is not None and status >= 500) or error.is_transient:
         return Transient(f"whatsapp {code}")
