@@ -244,3 +244,21 @@ async def test_the_desk_speaks_the_volunteers_language(
     page = await amal.page("/desk")
     assert 'lang="ar" dir="rtl"' in page
     assert "Requests waiting for someone" not in page
+
+
+async def test_under_the_volunteers_words_the_learner_finds_the_way_back_and_forth(
+    coach: Coach, client: TestClient[Any, Any], browsers: list[DeskVolunteer]
+) -> None:
+    nadia = await signed_in(coach, client, browsers, "Nadia")
+    learner = WebLearner(client)
+    request = await asks_for_help(learner)
+    await nadia.takes(request)
+    await learner.fetch()
+    assert learner.buttons() == ["Back to the lessons"]
+    await learner.taps("Back to the lessons")
+    await nadia.writes(request, "Are you still there?")
+    await learner.fetch()
+    assert learner.buttons() == ["💬 Write to Nadia"]
+    await learner.taps("💬 Write to Nadia")
+    assert await learner.says("2") == []  # in the talk, a number is words for Nadia
+    assert "<p>2</p>" in (await nadia.messages(request))["messages"][-1]["html"]

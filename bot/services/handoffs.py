@@ -12,20 +12,33 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.core.channel import Capabilities
-from bot.core.effects import HandoffAction
-from bot.core.handoff import rating_question
+from bot.core.effects import Choice, HandoffAction, Reply
+from bot.core.handoff import rating_question, relay_choices
 from bot.core.rules import Rules
+from bot.core.state import HelpRequest, RequestStatus
 from bot.core.text import N_, Msg, Verbatim
 from bot.core.volunteering import OUTCOMES
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.desk_messages import VOLUNTEER_CHANNEL
 from bot.services.desk_upkeep import DeskUpkeep
+from bot.store.requests import IN_LESSONS
 from bot.store.tables import Handoff, Learner, Volunteer
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 __all__ = ["VOLUNTEER_CHANNEL", "DeskResult", "HandoffDesk"]
+
+
+def relay_buttons(handoff: Handoff, volunteer: Volunteer) -> tuple[Choice, ...]:
+    """Under a volunteer's words: the learner's way back to the lessons, or to the talk."""
+    if handoff.status != "claimed":
+        return ()
+    in_lessons = handoff.step == IN_LESSONS
+    request = HelpRequest(
+        RequestStatus.CLAIMED, handoff.id, volunteer=volunteer.name, in_lessons=in_lessons
+    )
+    return relay_choices(request)
 
 
 def wrote(name: str, text: str) -> Msg:
@@ -139,7 +152,15 @@ class HandoffDesk(DeskUpkeep):
             await self._to_volunteer(uow, volunteer, handoff, now, aid, "claimed", helping)
         where = self._where(handoff)
         said = N_("{name} will help you. {where}", name=volunteer.name, where=where)
-        await self._to_learner(uow, learner, handoff, now, aid, "claimed", said)
+        await self._to_learner(
+            uow,
+            learner,
+            handoff,
+            now,
+            aid,
+            "claimed",
+            Reply((said,), relay_buttons(handoff, volunteer)),
+        )
         log.info("hand-off %d claimed by volunteer %d", handoff_id, volunteer.id)
         return None
 
@@ -169,7 +190,8 @@ class HandoffDesk(DeskUpkeep):
         else:
             said = N_("💬 {name} sent you the message above.", name=volunteer.name)
             await self._keep(uow, handoff, key, "volunteer", now, volunteer.id, media_kind="copy")
-        await self._to_learner(uow, learner, handoff, now, aid, "reply", said, media)
+        reply = Reply((said,), relay_buttons(handoff, volunteer))
+        await self._to_learner(uow, learner, handoff, now, aid, "reply", reply, media)
         return None
 
     async def close_in(
