@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import Coach
-from bot.channels.whatsapp.templates import MESSAGE_WAITING, TEMPLATES, body_text, meta_code
 from bot.delivery.errors import Rejected
 from bot.i18n import Catalogs
 from bot.store.outbox import Button, OutboundMessage
@@ -184,6 +183,8 @@ async def test_a_template_not_approved_yet_fails_clearly_and_the_operator_is_tol
 
 
 def test_every_template_has_its_text_in_each_language_whatsapp_knows() -> None:
+    from bot.channels.whatsapp.templates import MESSAGE_WAITING, TEMPLATES, body_text, meta_code
+
     catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar", "fa_AF", "ps"], "en")
     for template in TEMPLATES:
         english = body_text(template, catalogs, "en")
