@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.services.volunteers import INVITE_PREFIX, Volunteers
+from bot.store.database import create_engine, upgrade
 from bot.store.unit_of_work import Store
 from tests.builders import NOW
 
@@ -105,3 +106,20 @@ def test_without_telegram_an_invitation_is_the_browser_link_alone(
     assert result.exit_code == 0, result.output
     assert "t.me" not in result.output
     assert "In a browser: https://coach.example.org/desk/sign-in/" in result.output
+
+
+async def test_the_demo_prints_a_new_desk_link_for_its_one_volunteer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli.loading import load_settings
+    from bot.cli.people import demo_desk_link
+
+    monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/d.db")
+    settings = load_settings()
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    first, second = await demo_desk_link(settings), await demo_desk_link(settings)
+    assert first.startswith("http://127.0.0.1:8080/desk/sign-in/") and first != second
+    listed = await Volunteers(Store(engine), Clock()).listed()
+    assert [v.name for v in listed] == ["Demo volunteer"]
+    await engine.dispose()

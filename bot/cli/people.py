@@ -11,6 +11,7 @@ from bot.cli.loading import load_settings
 from bot.config import Settings
 from bot.services.desk_sign_in import SIGN_IN_PATH
 
+DEMO_VOLUNTEER = "Demo volunteer"
 volunteer_app = typer.Typer(help="Volunteers who meet learners.", no_args_is_help=True)
 
 
@@ -170,6 +171,32 @@ def volunteer_remove(
         typer.echo(f"No active volunteer {volunteer_id}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Volunteer {volunteer_id} removed; {requeued} request(s) back in the queue.")
+
+
+async def demo_desk_link(settings: Settings) -> str:
+    """For ``coach demo``: a sign-in link to the desk for the demo's volunteer, who is made
+    a coordinator the first time (so they also see every request)."""
+    from sqlalchemy import select
+
+    from bot.services.desk_sign_in import DeskSignIn
+    from bot.store.tables import Volunteer
+
+    store, volunteers = _volunteers(settings)
+    try:
+        async with store.unit_of_work() as uow:
+            found = await uow.session.scalar(
+                select(Volunteer.id).where(Volunteer.name == DEMO_VOLUNTEER, Volunteer.active)
+            )
+        if found is None:
+            made = await volunteers.invite(DEMO_VOLUNTEER, [], [], "", coordinator=True)
+            token = made.web_token
+        else:
+            link = await DeskSignIn(store, volunteers.clock).link(found)
+            assert link is not None
+            token = link[0]
+    finally:
+        await store.close()
+    return f"{settings.web_address}{SIGN_IN_PATH}{token}"
 
 
 def handoffs(
