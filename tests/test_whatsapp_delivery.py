@@ -171,6 +171,7 @@ async def test_the_pair_rate_comes_from_whatsapp_s_capabilities(
     async with coach_on_whatsapp(database_url) as (coach, _graph):
         assert coach.sender is not None
         assert coach.sender.chat_rates == {"whatsapp": pytest.approx(1 / 6)}
+        assert coach.sender.channel_totals == {"whatsapp": 80}
 
 
 async def queue_for(coach: Coach, wa_id: str, texts: list[str]) -> None:
@@ -245,3 +246,15 @@ async def test_a_paused_channel_holds_each_of_its_chats_and_no_other_channel() -
     limiter.pause("whatsapp:2", 6.0)  # 131056: this learner only, and their burst is spent
     assert limiter.chat_wait("whatsapp:2", False, 1 / 6, "whatsapp") >= 6.0
     assert limiter.chat_wait("whatsapp:3", False, 1 / 6, "whatsapp") == 0.0
+
+
+async def test_whatsapp_s_number_has_its_own_80_a_second_beside_telegram_s_30() -> None:
+    clock = VirtualClock(0.0)
+    limiter = RateLimiter(Limits(), clock, clock.sleep)
+    for n in range(30):
+        await limiter.acquire(f"telegram:{n}", group=False)
+    for n in range(80):
+        await limiter.acquire(f"whatsapp:{n}", False, rate=1 / 6, channel="whatsapp", total=80)
+    assert clock.now == 0.0
+    await limiter.acquire("whatsapp:80", False, rate=1 / 6, channel="whatsapp", total=80)
+    assert clock.now == pytest.approx(1.03, abs=0.01)

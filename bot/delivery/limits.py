@@ -2,8 +2,9 @@
 
 Private chats get a token bucket (a steady rate with a short burst); groups and the whole
 bot get sliding windows (at most N messages in any window). A channel may give its private
-chats their own rate (WhatsApp: about one message every 6 s to one person), and a channel
-may be paused as a whole (its number's throughput reached). ``margin`` widens every window
+chats their own rate (WhatsApp: about one message every 6 s to one person) and its own
+limit for all its messages (WhatsApp: 80 a second per number, instead of the bot's 30), and
+a channel may be paused as a whole (its number's throughput reached). ``margin`` widens every window
 a little, so that network jitter between sending and arrival cannot push a platform that
 counts arrivals over its limit.
 """
@@ -39,6 +40,7 @@ class RateLimiter:
     _private: dict[str, _Bucket] = field(default_factory=dict)
     _groups: dict[str, deque[float]] = field(default_factory=dict)
     _total: deque[float] = field(default_factory=deque)
+    _channel_totals: dict[str, deque[float]] = field(default_factory=dict)
     _paused: dict[str, float] = field(default_factory=dict)
 
     async def acquire(
@@ -49,16 +51,26 @@ class RateLimiter:
         *,
         rate: float | None = None,
         channel: str | None = None,
+        total: int | None = None,
     ) -> bool:
         """Wait until one more message to ``chat`` fits every limit, then count it; False,
         without counting it, when ``give_up()`` turns true before it fits. ``rate``: the
         private chat's own messages per second, instead of ``private_per_second``;
-        ``channel``: the name under which its whole channel may be paused."""
+        ``channel``: the name under which its whole channel may be paused; ``total``: that
+        channel's own messages per second, instead of counting in ``total_per_second``."""
+        window = self._total
+        if channel is not None and total is not None:
+            window = self._channel_totals.setdefault(channel, deque())
+        limit = self.limits.total_per_second if total is None else total
         while True:
             now = self.clock()
-            wait = max(self.wait_time(chat, group, now, rate), self._channel_wait(channel, now))
+            wait = max(
+                _window_wait(window, now, 1.0 + self.limits.margin, limit),
+                self._own_wait(chat, group, now, rate),
+                self._channel_wait(channel, now),
+            )
             if wait <= 0:
-                self._take(chat, group, now)
+                self._take(chat, group, now, window)
                 return True
             if give_up():
                 return False
@@ -108,8 +120,8 @@ class RateLimiter:
         bucket.at = now
         return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / rate
 
-    def _take(self, chat: str, group: bool, now: float) -> None:
-        self._total.append(now)
+    def _take(self, chat: str, group: bool, now: float, total: deque[float]) -> None:
+        total.append(now)
         if group:
             self._groups[chat].append(now)
         else:

@@ -38,6 +38,17 @@ class Delivery(Protocol):
         ...
 
 
+def channel_totals(deliveries: Mapping[str, Delivery]) -> dict[str, int]:
+    """Each channel's own limit of messages a second, where its delivery gives one as
+    ``per_second`` (WhatsApp's per-number throughput); the others share the bot's."""
+    totals = {}
+    for name, delivery in deliveries.items():
+        per_second = getattr(delivery, "per_second", None)
+        if isinstance(per_second, int) and per_second > 0:
+            totals[name] = per_second
+    return totals
+
+
 def chat_rates(deliveries: Mapping[str, Delivery]) -> dict[str, float]:
     """Each channel's own rate for one private chat, where its capabilities give one (a
     delivery may say what its channel can do as ``capabilities``)."""
@@ -81,6 +92,7 @@ class OutboxSender:
         self.idle_seconds = idle_seconds
         self.hold_seconds = hold_seconds
         self.chat_rates = chat_rates(deliveries)
+        self.channel_totals = channel_totals(deliveries)
         self.held = HeldMessages(queue.store)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -149,7 +161,12 @@ class OutboxSender:
             await self.queue.retry(message.id, until, "rate limit", attempt=False)
             return False
         if not await self.limiter.acquire(
-            chat_key, group, lambda: self._stopping, rate=rate, channel=message.channel
+            chat_key,
+            group,
+            lambda: self._stopping,
+            rate=rate,
+            channel=message.channel,
+            total=self.channel_totals.get(message.channel),
         ):
             await self.queue.release([message.id])  # stopping: the next sender sends it
             return False

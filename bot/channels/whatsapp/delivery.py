@@ -29,6 +29,7 @@ from pywa_async.errors import WhatsAppError
 
 from bot.channels.whatsapp.errors import (
     TEMPLATE_UNUSABLE,
+    THROUGHPUT,
     WINDOW_CLOSED,
     media_forgotten,
     outcome,
@@ -78,6 +79,7 @@ def lesson_media(message: OutboundMessage) -> bool:
 
 class WhatsAppDelivery:
     capabilities = CHANNEL  # the sender keeps its pair rate
+    per_second = THROUGHPUT  # and the number's throughput
 
     def __init__(
         self,

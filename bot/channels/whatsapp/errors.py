@@ -8,6 +8,7 @@ from bot.delivery.errors import DeliveryError, Rejected, RetryAfter, Transient, 
 
 PAIR_RATE = 131056  # too many messages to one learner: about one every 6 s
 PAIR_RATE_SECONDS = 6.0
+THROUGHPUT = 80  # messages a second per business number, Meta's default
 THROTTLED = frozenset({4, 80007, 130429})  # the app's or the number's throughput
 THROTTLED_SECONDS = 2.0
 UNREACHABLE = frozenset({131026})  # not on WhatsApp, an old app, or the business is blocked
