@@ -104,7 +104,8 @@ def build(settings: Settings) -> Coach:
     )
     routes = [route for parts in channels.values() for route in parts.routes]
     sentences = Sentences(catalogs, settings.default_language)
-    desk_routes = desk_pages(settings, desk, catalogs, plumbing).routes()
+    media = {name: parts.media for name, parts in channels.items() if parts.media}
+    desk_routes = desk_pages(settings, desk, catalogs, plumbing, media).routes()
     app = make_app(
         settings, store, plumbing, sentences, [*routes, *trainers.routes(), *desk_routes]
     )

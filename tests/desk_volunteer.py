@@ -26,7 +26,9 @@ async def invited(
 
 @dataclass
 class DeskVolunteer:
-    client: TestClient[Any, Any]
+    """``client``: the test client of the coach's web app, or the address it is served at."""
+
+    client: TestClient[Any, Any] | str
     session: ClientSession = field(init=False)
     status: int = 0
 
@@ -34,6 +36,8 @@ class DeskVolunteer:
         self.session = ClientSession(cookie_jar=CookieJar(unsafe=True))
 
     def url(self, path: str) -> str:
+        if isinstance(self.client, str):
+            return self.client + path
         return str(self.client.make_url(path))
 
     async def close(self) -> None:

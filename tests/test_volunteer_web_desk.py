@@ -4,6 +4,7 @@ learner, close it; coordinators see every request. On both databases, through HT
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.tables import HandoffMessage
 from tests.conftest import settings_for
 from tests.desk_volunteer import DeskVolunteer, invited, nonce
+from tests.fakes.telegram_people import SAMPLE_OGG, SAMPLE_PNG
+from tests.telegram_learner import TelegramLearner, coach_on_telegram, free_port
 from tests.web_learner import WebLearner
 
 
@@ -262,3 +265,43 @@ async def test_under_the_volunteers_words_the_learner_finds_the_way_back_and_for
     await learner.taps("💬 Write to Nadia")
     assert await learner.says("2") == []  # in the talk, a number is words for Nadia
     assert "<p>2</p>" in (await nadia.messages(request))["messages"][-1]["html"]
+
+
+@pytest.mark.usefixtures("telegram_runtime")
+async def test_a_telegram_learners_photo_and_voice_note_show_on_the_desk(
+    database_url: str, engine: object
+) -> None:
+    port = free_port()
+    async with coach_on_telegram(database_url, web_port=port) as (coach, tg):
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        await amina.says("/start")
+        await amina.taps("English")
+        await amina.says("/help")
+        await amina.taps("E-mail")
+        await amina.taps("No, stay anonymous")
+        _, token = await invited(coach.store, "Nadia")
+        _, other = await invited(coach.store, "Sam")
+        nadia, sam = (
+            DeskVolunteer(f"http://127.0.0.1:{port}"),
+            DeskVolunteer(f"http://127.0.0.1:{port}"),
+        )
+        try:
+            await nadia.sign_in(token)
+            await sam.sign_in(other)
+            await nadia.takes(1)
+            await amina.does(tg.send_photo(amina.user))
+            await amina.does(tg.send_voice(amina.user))
+            shown = [m["html"] for m in (await nadia.messages(1))["messages"]]
+            photo, voice = (re.search(r'src="(/desk/media/\d+)"', h) for h in shown[-2:])
+            assert photo is not None and voice is not None and "<img" in shown[-2]
+            assert "<audio" in shown[-1]
+            async with nadia.session.get(nadia.url(photo.group(1))) as got:
+                assert got.status == 200 and got.content_type == "image/png"
+                assert await got.read() == SAMPLE_PNG
+            async with nadia.session.get(nadia.url(voice.group(1))) as got:
+                assert got.content_type == "audio/ogg" and await got.read() == SAMPLE_OGG
+            async with sam.session.get(sam.url(photo.group(1))) as refused:
+                assert refused.status == 404  # not Sam's learner
+        finally:
+            await nadia.close()
+            await sam.close()

@@ -23,6 +23,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 from bot.services.handoffs import HandoffDesk
 from bot.services.volunteers import Volunteers
+from bot.services.web_desk import MediaSource
 from bot.store.unit_of_work import Store
 from bot.web.plumbing import WebPlumbing
 
@@ -47,6 +48,7 @@ class ChannelParts:
     routes: list[web.RouteDef] = field(default_factory=list)
     delivery: Delivery | None = None
     receiver: Receiver | None = None
+    media: MediaSource | None = None  # fetches a learner's photo or voice note by its ref
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class HandoffAction:
     rating: int | None = None
     message_id: str | None = None
     media: str | None = None
+    media_ref: str | None = None  # see Inbound.media_ref
 
 
 Effect = Reply | Record | HandoffAction

@@ -43,6 +43,8 @@ class Inbound:
     ``message_id`` is the platform's id of the learner's message; ``pressed_message_id``
     the id of the coach message whose button was pressed (so it can be edited in place).
     ``addressed``: in a group, the learner replied to the coach or mentioned it.
+    ``media_ref``: the platform's own reference to the learner's photo or voice note, with
+    which a volunteer's desk can fetch it later (the coach keeps no copy).
     """
 
     sender: Sender
@@ -59,6 +61,7 @@ class Inbound:
     message_id: str | None = None
     pressed_message_id: str | None = None
     addressed: bool = False
+    media_ref: str | None = None  # the platform's id of a photo or voice note, to fetch it
 
     @property
     def chatter(self) -> bool:

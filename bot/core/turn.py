@@ -203,8 +203,9 @@ def _text(turn: Turn) -> Outcome:
 def _media(turn: Turn) -> Outcome:
     request = turn.state.request
     if request is not None and request.relaying and not turn.event.sender.group:
+        event = turn.event
         relay = HandoffAction(
-            "relay", media=turn.event.kind.value, message_id=turn.event.message_id
+            "relay", media=event.kind.value, message_id=event.message_id, media_ref=event.media_ref
         )
         return turn.state, [relay]
     at = position(turn.state, turn.course)

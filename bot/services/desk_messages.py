@@ -154,7 +154,14 @@ class DeskMessages:
     ) -> None:
         key = f"handoff:{handoff.id}:relay:{aid}"
         await self._keep(
-            uow, handoff, key, "learner", now, text=action.text, media_kind=action.media
+            uow,
+            handoff,
+            key,
+            "learner",
+            now,
+            text=action.text,
+            media_kind=action.media,
+            media_ref=action.media_ref,
         )
         volunteer = (
             await uow.session.get(Volunteer, handoff.volunteer_id) if handoff.volunteer_id else None
@@ -316,6 +323,7 @@ class DeskMessages:
         *,
         text: str | None = None,
         media_kind: str | None = None,
+        media_ref: str | None = None,
     ) -> None:
         """The conversation as the browser desk shows it; ``key`` is unique per desk action."""
         uow.session.add(
@@ -326,6 +334,7 @@ class DeskMessages:
                 volunteer_id=volunteer_id,
                 text=text,
                 media_kind=media_kind,
+                media_ref=media_ref[:300] if media_ref else None,
                 created_at=now,
             )
         )

@@ -18,7 +18,10 @@ from bot.services.handoffs import HandoffDesk
 from bot.store.tables import Handoff, HandoffMessage, Learner, Volunteer
 from bot.store.unit_of_work import UnitOfWork
 
+# A channel's way to fetch a learner's photo or voice note by its reference, within a size.
+MediaSource = Callable[[str, int], Awaitable[bytes | None]]
 DESK = "desk"
+SHOWN = ("photo", "voice")
 MAX_WRITTEN = 2000
 OVERVIEW_ROWS = 200
 
@@ -41,6 +44,7 @@ class Said:
     text: str | None
     media_kind: str | None
     at: datetime
+    fetchable: bool = False  # a photo or voice note the desk can show
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,36 @@ class WebDesk:
                 .where(HandoffMessage.handoff_id == handoff_id, HandoffMessage.id > after)
                 .order_by(HandoffMessage.id)
             )
-            said = tuple(Said(m.id, m.author, m.text, m.media_kind, m.created_at) for m in messages)
+            said = tuple(
+                Said(
+                    m.id,
+                    m.author,
+                    m.text,
+                    m.media_kind,
+                    m.created_at,
+                    m.media_ref is not None and m.media_kind in SHOWN,
+                )
+                for m in messages
+            )
             card = await self._card(uow, row, volunteer)
             return Conversation(card, said, row.status == "claimed")
+
+    async def media(self, who: DeskVolunteer, message_id: int) -> tuple[str, str, str] | None:
+        """A learner's photo or voice note in a conversation the volunteer holds or held: its
+        kind, the learner's channel and the channel's reference to fetch it by."""
+        async with self.desk.store.unit_of_work() as uow:
+            volunteer = await self._volunteer(uow, who)
+            found = await uow.session.execute(
+                select(HandoffMessage.media_kind, HandoffMessage.media_ref, Learner.channel)
+                .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
+                .join(Learner, Learner.id == Handoff.learner_id)
+                .where(HandoffMessage.id == message_id, HandoffMessage.author == "learner")
+                .where(Handoff.volunteer_id == (volunteer.id if volunteer else None))
+            )
+            row = found.first()
+            if row is None or row.media_kind is None or row.media_ref is None:
+                return None
+            return str(row.media_kind), str(row.channel), str(row.media_ref)
 
     async def claim(self, who: DeskVolunteer, handoff_id: int, nonce: str) -> Msg | None:
         """Take a request; a refusal says why. One winner with Telegram's claims too."""

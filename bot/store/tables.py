@@ -258,4 +258,5 @@ class HandoffMessage(Base):
     volunteer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("volunteers.id"))
     text: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_ref: Mapped[str | None] = mapped_column(String(300))  # the learner's channel's
     created_at: Mapped[datetime]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 from bot.services.desk_sign_in import DeskSignIn
 from bot.services.handoffs import HandoffDesk
-from bot.services.web_desk import WebDesk
+from bot.services.web_desk import MediaSource, WebDesk
 from bot.store.unit_of_work import Store
 from bot.web.desk import COOKIE as DESK_COOKIE
 from bot.web.desk import SESSION_DAYS as DESK_SESSION_DAYS
@@ -60,7 +61,11 @@ def trainer_pages(
 
 
 def desk_pages(
-    settings: Settings, desk: HandoffDesk, catalogs: Catalogs, plumbing: WebPlumbing
+    settings: Settings,
+    desk: HandoffDesk,
+    catalogs: Catalogs,
+    plumbing: WebPlumbing,
+    media: Mapping[str, MediaSource] | None = None,
 ) -> DeskPages:
     """The volunteer desk in a browser, signed in by a single-use link."""
     cookies = EncryptedCookieStorage(
@@ -78,6 +83,7 @@ def desk_pages(
         cookies,
         plumbing.limits,
         fonts_for(settings),
+        media,
     )
 
 

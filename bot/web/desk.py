@@ -24,7 +24,14 @@ from bot.core.volunteering import OUTCOMES
 from bot.i18n import Catalogs
 from bot.services.desk_messages import MEDIA_KINDS
 from bot.services.desk_sign_in import DeskSignIn, DeskVolunteer
-from bot.services.web_desk import Card, Conversation, OverviewLine, Said, WebDesk
+from bot.services.web_desk import (
+    Card,
+    Conversation,
+    MediaSource,
+    OverviewLine,
+    Said,
+    WebDesk,
+)
 from bot.web.bodies import charset, parse_form, read_body
 from bot.web.client_limits import ClientLimits
 from bot.web.desk_texts import DESK_TEXTS, STATUSES
@@ -34,6 +41,13 @@ from bot.web.preview import same_origin
 
 log = logging.getLogger(__name__)
 SESSION_DAYS = 30
+MEDIA_LIMIT = 20 * 2**20  # Telegram's own limit for a bot's download
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG", "image/png"),
+    (b"RIFF", "image/webp"),
+    (b"OggS", "audio/ogg"),
+)
 FORM_LIMIT = 32 * 1024
 COOKIE = "coach_desk"
 
@@ -48,7 +62,10 @@ class DeskPages:
         cookies: AbstractStorage,
         limits: ClientLimits,
         fonts: Fonts,
+        media_sources: Mapping[str, MediaSource] | None = None,
     ) -> None:
+        """``media_sources``: per channel, how to fetch a learner's photo or voice note."""
+        self.media_sources = dict(media_sources or {})
         self.desk = desk
         self.sign_in = sign_in
         self.catalogs = catalogs
@@ -69,6 +86,7 @@ class DeskPages:
             web.post("/desk/requests/{id}/messages", self.write),
             web.post("/desk/requests/{id}/close", self.close),
             web.get("/api/desk/requests/{id}/messages", self.messages),
+            web.get("/desk/media/{id}", self.media),
         ]
 
     # --- signing in and out
@@ -209,6 +227,30 @@ class DeskPages:
             {"messages": said, "open": found.open}, headers={"Cache-Control": "no-store"}
         )
 
+    async def media(self, request: web.Request) -> web.StreamResponse:
+        """A learner's photo or voice note, fetched from their chat app as it is asked for:
+        the coach keeps no copy."""
+        who = await self._who(request)
+        if who is None:
+            raise web.HTTPUnauthorized()
+        found = await self.desk.media(who, self._id(request))
+        source = self.media_sources.get(found[1]) if found else None
+        if found is None or source is None:
+            raise web.HTTPNotFound()
+        kind, _, ref = found
+        try:
+            data = await source(ref, MEDIA_LIMIT)
+        except Exception as error:  # the chat app could not give it: say so, keep serving
+            log.warning("desk media %d not fetched: %s", self._id(request), type(error).__name__)
+            data = None
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=data,
+            content_type=content_type(kind, data),
+            headers={"Cache-Control": "private, max-age=3600"},
+        )
+
     # --- the pieces
 
     async def _who(self, request: web.Request) -> DeskVolunteer | None:
@@ -313,6 +355,10 @@ class DeskPages:
         who = {"learner": "learner", "volunteer": "you", "coach": "coach"}.get(said.author, "coach")
         if said.text is not None:
             text = html.escape(said.text)
+        elif said.fetchable and said.media_kind == "photo":
+            text = f'<img src="/desk/media/{said.id}" alt="{words("photo")}" loading=lazy>'
+        elif said.fetchable:
+            text = f'<audio controls preload=none src="/desk/media/{said.id}"></audio>'
         elif said.media_kind == "copy":
             text = words("copy")
         else:
@@ -381,6 +427,14 @@ class Words:
     def __call__(self, key: str, **values: Text) -> str:
         msg = Msg(DESK_TEXTS[key].msgid, values) if values else DESK_TEXTS[key]
         return html.escape(self.catalogs.render(msg, self.code))
+
+
+def content_type(kind: str, data: bytes) -> str:
+    """What the file is, from its first bytes; a photo or voice note the browser can show."""
+    for signature, found in SIGNATURES:
+        if data.startswith(signature):
+            return found
+    return "image/jpeg" if kind == "photo" else "audio/mpeg"
 
 
 def _nonce() -> str:

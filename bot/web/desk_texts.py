@@ -41,6 +41,7 @@ DESK_TEXTS: dict[str, Msg] = {
     "coach": N_("Coach"),
     "sentMedia": N_("The learner sent {kind}. Ask them to describe it in words if you need it."),
     "copy": N_("You sent a message from Telegram."),
+    "photo": N_("A photo from the learner"),
     "notFound": N_("This request is not yours, or it does not exist."),
     "all": N_("Every request"),
     "allIntro": N_("The latest requests, with their times to be taken and to be closed."),

@@ -122,6 +122,14 @@ class AiogramCalls:
         async with failures():
             await self.bot.answer_callback_query(query_id, alert, show_alert=alert is not None)
 
+    async def download(self, file_id: str, limit: int) -> bytes | None:
+        async with failures():
+            found = await self.bot.get_file(file_id)
+            if found.file_path is None or (found.file_size or 0) > limit:
+                return None
+            data = await self.bot.download_file(found.file_path)
+        return data.read() if data is not None else None
+
 
 def file_id(message: Message, kind: str) -> str | None:
     if kind == "photo":

@@ -37,4 +37,9 @@ def telegram(wiring: Wiring) -> ChannelParts | None:
     delivery = TelegramDelivery(
         library.calls, MediaCache(wiring.store), settings.curriculum_path, wiring.clock
     )
-    return ChannelParts(CHANNEL, runtime.routes(), delivery, runtime)
+    calls = library.calls
+
+    async def media(ref: str, limit: int) -> bytes | None:
+        return await calls.download(ref, limit)
+
+    return ChannelParts(CHANNEL, runtime.routes(), delivery, runtime, media)

@@ -86,7 +86,18 @@ def message_event(message: JSON, me: BotUser, at: datetime) -> Inbound | None:
     }
     if message.get("text") is not None:
         return typed_event(sender, key, message["text"], at, own_name=me.username, **fields)
-    return Inbound(sender, message_kind(message), at, key, text=text, **fields)
+    return Inbound(
+        sender, message_kind(message), at, key, text=text, media_ref=media_ref(message), **fields
+    )
+
+
+def media_ref(message: JSON) -> str | None:
+    """The file id of a photo (its largest size) or a voice note, for the desk to fetch."""
+    if message.get("photo"):
+        return str(message["photo"][-1]["file_id"])
+    if message.get("voice"):
+        return str(message["voice"]["file_id"])
+    return None
 
 
 def button_event(query: JSON, at: datetime) -> Inbound | None:

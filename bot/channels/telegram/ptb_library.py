@@ -128,6 +128,13 @@ class PtbCalls:
         async with failures():
             await self.bot.answer_callback_query(query_id, alert, show_alert=alert is not None)
 
+    async def download(self, file_id: str, limit: int) -> bytes | None:
+        async with failures():
+            found = await self.bot.get_file(file_id)
+            if (found.file_size or 0) > limit:
+                return None
+            return bytes(await found.download_as_bytearray())
+
 
 def file_id(message: Message, kind: str) -> str | None:
     if kind == "photo":
