@@ -18,6 +18,7 @@ from datetime import timedelta
 from aiohttp import web
 from aiohttp_session import AbstractStorage
 
+from bot.core.handoff import TOPICS
 from bot.core.numbers import ID_DIGITS, payload_number
 from bot.core.text import Msg, Text
 from bot.core.volunteering import OUTCOMES
@@ -170,7 +171,7 @@ class DeskPages:
         lines = await self.desk.overview(who)
         heads = ("#", "status", "topic", "language", "volunteer", "asked")
         cells = [f"<th>{h if h == '#' else words(h)}</th>" for h in heads]
-        cells += [f"<th>{words(h)}</th>" for h in ("toClaim", "toClose", "outcome", "rating")]
+        cells += [f"<th>{words(h)}</th>" for h in ("toClaim", "toClose", "ended", "rating")]
         rows = "".join(self._overview_row(words, who, line) for line in lines)
         body = (
             f"{self._top(words, who)}<h1>{words('all')}</h1><p>{words('allIntro')}</p>"
@@ -373,11 +374,12 @@ class DeskPages:
     def _overview_row(self, words: Words, who: DeskVolunteer, line: OverviewLine) -> str:
         status = STATUSES.get(line.status)
         outcome = OUTCOMES.get(line.outcome or "")
+        language = self.catalogs.languages.get(line.language)
         cells = [
             str(line.id),
             self._say(status, who) if status else html.escape(line.status),
-            html.escape(line.topic),
-            html.escape(line.language),
+            self._say(TOPICS.get(line.topic, TOPICS["other"]), who),
+            f"<bdi>{html.escape(language.name if language else line.language)}</bdi>",
             html.escape(line.volunteer or "-"),
             f"{line.asked:%Y-%m-%d %H:%M}",
             _minutes(line.to_claim),

@@ -53,6 +53,7 @@ DESK_TEXTS: dict[str, Msg] = {
     "toClaim": N_("To take"),
     "toClose": N_("To close"),
     "rating": N_("Rating"),
+    "ended": N_("Outcome"),
     "notSent": N_("Not sent. Check the connection and try again."),
     "newMessages": N_("New messages appear here by themselves."),
     "wrongSite": N_("This form must be sent from the coach's own page."),

@@ -23,7 +23,9 @@
     if (items.length) list.lastElementChild.scrollIntoView({ block: "nearest" });
   }
 
+  var timer = 0;
   function poll() {
+    clearTimeout(timer);
     var url = "/api/desk/requests/" + list.dataset.request + "/messages?after=" + list.dataset.after;
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -33,11 +35,11 @@
         if (!data.open && form) location.reload();
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ })
-      .finally(function () { setTimeout(poll, every); });
+      .finally(function () { clearTimeout(timer); timer = setTimeout(poll, every); });
   }
 
   if (list) {
-    setTimeout(poll, every);
+    timer = setTimeout(poll, every);
   }
   if (form && list) {
     form.addEventListener("submit", function (event) {
@@ -57,6 +59,7 @@
           if (!answer.ok) throw new Error(answer.data.error || "");
           field.value = "";
           form.elements.nonce.value = nonce();
+          poll(); // show what was just sent at once
           var old = form.querySelector("[role=alert]");
           if (old) old.remove();
         })
