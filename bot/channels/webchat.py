@@ -6,6 +6,9 @@ names the conversation by that credential: ``POST`` or ``GET /api/webchat/{crede
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 import re
 import uuid
@@ -39,6 +42,16 @@ from bot.web.bodies import (
 from bot.web.client_limits import ClientLimits
 from bot.web.errors import Sentences, language_hint
 from bot.web.keys import ConversationKeys
+from bot.web.stream import (
+    HEARTBEAT,
+    STOPPING,
+    Stopping,
+    Stream,
+    Streams,
+    StreamSettings,
+    event_bytes,
+    opening_bytes,
+)
 from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_limited
 
 log = logging.getLogger(__name__)
@@ -46,6 +59,7 @@ CHANNEL = Capabilities(
     "web", Buttons.INLINE, max_label=200, sends=frozenset({"image", "audio"}), pull=True
 )
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 AFTER = re.compile(r"^[0-9]{1,18}$")
 FILE_KINDS = {
     "photo": InboundKind.PHOTO,
@@ -76,6 +90,7 @@ class WebChat:
         limits: ClientLimits,
         max_upload_bytes: int,
         idle_seconds: float = 30.0,
+        streams: Streams | None = None,
     ) -> None:
         self.service = service
         self.catalogs = catalogs
@@ -84,12 +99,15 @@ class WebChat:
         self.max_upload_bytes = max_upload_bytes
         self.idle = idle_seconds
         self.sentences = Sentences(catalogs, service.default_language)
+        self.streams = streams or Streams(service.store, CHANNEL.name, StreamSettings())
+        self._stopping = Stopping()  # for an app that does not say when it stops
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/api/webchat", self.start),
             web.post("/api/webchat/{conversation}", self.post),
             web.get("/api/webchat/{conversation}", self.get),
+            web.get("/api/webchat/{conversation}/stream", self.stream),
         ]
 
     def sender(self, chat_id: str, request: web.BaseRequest | None = None) -> Sender:
@@ -114,7 +132,83 @@ class WebChat:
         sender = self._known(request)
         if isinstance(sender, web.Response):
             return sender
-        return await self._answer(request, sender, None)
+        key = request.query.get("stream")
+        if key is not None and not STREAM_KEY.match(key):
+            return await self._refuse(request, sender, Refused(UNREADABLE))
+        with self.streams.answering(sender.chat_id, key) as answered:
+            return await self._answer(request, sender, None, answered)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: what came after ``after`` (or ``Last-Event-ID``), then each new
+        message as it is written, and a heartbeat comment while nothing happens."""
+        sender = self._known(request)
+        if isinstance(sender, web.Response):
+            return sender
+        if "text/event-stream" not in request.headers.get("Accept", ""):
+            # Only a client that asks for a stream gets one (EventSource does): a stray
+            # request does not hold a connection open.
+            return await self._refuse(request, sender, Refused(UNREADABLE, 406))
+        after = self._after(request)
+        key = request.query.get("key")
+        if after is None or (key is not None and not STREAM_KEY.match(key)):
+            return await self._refuse(request, sender, Refused(UNREADABLE))
+        stopping = request.app.get(STOPPING, self._stopping)
+        stopping.watch(self.streams)
+        try:
+            with self.streams.open(sender.chat_id, request.remote or "", key, after) as stream:
+                return await self._push(request, stream)
+        except Refused as refused:
+            return await self._refuse(request, sender, refused)
+        except Unavailable:
+            return self.sentences.unavailable(request)
+
+    def _after(self, request: web.Request) -> int | None:
+        values = [request.query.get("after", "0"), request.headers.get("Last-Event-ID", "0")]
+        if not all(AFTER.match(value) for value in values):
+            return None
+        return max(int(value) for value in values)
+
+    async def _push(self, request: web.Request, stream: Stream) -> web.StreamResponse:
+        settings = self.streams.settings
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+            }
+        )
+        await response.prepare(request)
+        try:
+            await response.write(opening_bytes(settings))
+            beats = 0
+            while not stream.ended and beats < settings.lifetime_beats:
+                stream.news.clear()
+                if not stream.held:
+                    await self._send_news(response, stream)
+                try:
+                    async with asyncio.timeout(settings.heartbeat_seconds):
+                        await stream.news.wait()
+                except TimeoutError:
+                    beats += 1
+                    await response.write(HEARTBEAT)
+        except (ConnectionError, Unavailable):
+            return response  # the page went away, or the database: the page reconnects later
+        with contextlib.suppress(ConnectionError):
+            await response.write_eof()
+        return response
+
+    async def _send_news(self, response: web.StreamResponse, stream: Stream) -> None:
+        while True:
+            messages = await self.service.messages_after(CHANNEL.name, stream.chat_id, stream.after)
+            if not messages:
+                return
+            stream.after = max(stream.after, messages[-1].id)
+            body = json.dumps(
+                {"messages": [self._json(m) for m in messages]},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            await response.write(event_bytes(stream.after, body))
 
     async def get(self, request: web.Request) -> web.Response:
         """Everything sent to this conversation after the message id ``after``."""
@@ -142,11 +236,17 @@ class WebChat:
         return self.sender(chat_id, request)
 
     async def _answer(
-        self, request: web.Request, sender: Sender, credential: str | None
+        self,
+        request: web.Request,
+        sender: Sender,
+        credential: str | None,
+        answered: list[int] | None = None,
     ) -> web.Response:
         try:
             event = await self._event(request, sender, optional=credential is not None)
             messages = await self.service.handle(event, CHANNEL) if event else []
+            if answered is not None:
+                answered.extend(m.id for m in messages)
         except Refused as refused:
             return await self._refuse(request, sender, refused)
         except Unavailable:
@@ -289,5 +389,6 @@ def web_chat(wiring: Wiring) -> ChannelParts:
         wiring.plumbing.limits,
         settings.max_upload_mb * 2**20,
         settings.web_body_idle_seconds,
+        Streams(wiring.store, CHANNEL.name, StreamSettings()),
     )
     return ChannelParts(CHANNEL, routes=chat.routes())

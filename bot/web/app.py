@@ -20,6 +20,7 @@ from bot.services.desk_sign_in import DeskSignIn
 from bot.services.handoffs import HandoffDesk
 from bot.services.web_desk import MediaSource, WebDesk
 from bot.store.unit_of_work import Store
+from bot.web.compression import compress
 from bot.web.desk import COOKIE as DESK_COOKIE
 from bot.web.desk import SESSION_DAYS as DESK_SESSION_DAYS
 from bot.web.desk import DeskPages
@@ -31,8 +32,11 @@ from bot.web.openapi import OPENAPI
 from bot.web.page import ChatPage
 from bot.web.plumbing import WebPlumbing
 from bot.web.preview import SESSION_HOURS, TrainerPreview
+from bot.web.static_files import StaticFiles
+from bot.web.stream import STOPPING, Stopping
 
 STATIC = Path(__file__).parent / "static"
+MEDIA_CACHE = "public, max-age=86400"
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 HEALTH_SECONDS = 1.0
 CONVERSATION_KEYS = web.AppKey("conversation_keys", ConversationKeys)
@@ -99,9 +103,12 @@ def make_app(
     quiet_bad_requests()
     app = web.Application(
         client_max_size=settings.max_upload_mb * 2**20 + 2**20,
-        middlewares=[error_middleware(sentences)],
+        middlewares=[compress, error_middleware(sentences)],
     )
     app[CONVERSATION_KEYS] = plumbing.keys
+    app[STOPPING] = Stopping()
+    app.on_shutdown.append(app[STOPPING].stop)
+    static = StaticFiles(STATIC)
     app.on_response_prepare.append(add_security_headers)
 
     async def health(request: web.Request) -> web.Response:
@@ -119,23 +126,28 @@ def make_app(
         return web.json_response(OPENAPI)
 
     every = [
-        *chat_page(settings, sentences).routes(),
+        *chat_page(settings, sentences, static).routes(),
         web.get("/healthz", health),
         web.get("/api/openapi.json", openapi),
-        files("/static", STATIC, sentences),
+        *static.routes(),
+        files("/static", STATIC, sentences, static),
         *routes,
     ]
     media = settings.curriculum_path / "media"
     if media.is_dir():
-        every.append(files("/curriculum/media", media, sentences))
+        every.append(files("/curriculum/media", media, sentences, cache=MEDIA_CACHE))
     app.add_routes(every)
     return app
 
 
-def chat_page(settings: Settings, sentences: Sentences) -> ChatPage:
+def chat_page(settings: Settings, sentences: Sentences, static: StaticFiles) -> ChatPage:
     """The web chat page; fonts come from node_modules beside the locales (see README)."""
     return ChatPage(
-        sentences.catalogs, sentences.default_language, fonts_for(settings), settings.max_upload_mb
+        sentences.catalogs,
+        sentences.default_language,
+        fonts_for(settings),
+        settings.max_upload_mb,
+        static,
     )
 
 
@@ -143,15 +155,24 @@ def fonts_for(settings: Settings) -> Fonts:
     return Fonts(settings.locales_path.resolve().parent / "node_modules" / "@fontsource")
 
 
-def files(prefix: str, folder: Path, sentences: Sentences) -> web.RouteDef:
-    """Serve the files of one folder by plain names; any other path is simply not found."""
+def files(
+    prefix: str,
+    folder: Path,
+    sentences: Sentences,
+    kept: StaticFiles | None = None,
+    cache: str = "no-cache",
+) -> web.RouteDef:
+    """Serve the files of one folder by plain names; any other path is simply not found.
+    Files ``kept`` in memory are served from there (gzipped, immutable by their hash)."""
 
     async def serve(request: web.Request) -> web.StreamResponse:
         parts = request.match_info["path"].split("/")
+        if kept is not None and len(parts) == 1 and (response := kept.serve(request, parts[0])):
+            return response
         if len(parts) <= 4 and all(FILE_NAME.match(part) for part in parts):
             found = folder.joinpath(*parts)
             if found.is_file():
-                return web.FileResponse(found)
+                return web.FileResponse(found, headers={"Cache-Control": cache})
         return sentences.respond(request, NOT_FOUND, 404)
 
     return web.get(prefix + "/{path:.+}", serve)

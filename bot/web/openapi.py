@@ -132,9 +132,63 @@ _CREDENTIAL = {
 }
 _LINKS = {
     name: {"operationId": name, "parameters": {"conversation": "$response.body#/conversation"}}
-    for name in ("say", "fetch")
+    for name in ("say", "fetch", "listen")
 }
 _START_BODY = {"$ref": "#/components/schemas/Action"}
+_MESSAGE_ID = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+_STREAM_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+_STREAM = {
+    "get": {
+        "operationId": "listen",
+        "summary": "New messages as server-sent events, as they are written.",
+        "description": (
+            "Only for a client that asks for text/event-stream in Accept (EventSource does); "
+            "others are answered 406. The stream begins with `retry: <ms>` and a comment "
+            "`: <seconds>` giving the heartbeat interval; then each batch of new messages is "
+            'one event, `id: <last message id>` and `data: {"messages": [Message, ...]}`. '
+            "While nothing happens a heartbeat comment `:` comes every interval (60 s by "
+            "default), so a client that hears nothing for twice that long may reconnect. "
+            "Reconnect with Last-Event-ID (EventSource sends it) or ?after=: nothing is lost "
+            "or sent twice. A stream ends by itself after a while, and when the coach stops; "
+            "reconnect after the retry delay. Too many open streams from one client: 429, "
+            "then poll GET /api/webchat/{conversation}?after= instead."
+        ),
+        "parameters": [
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "Send what came after this message id.",
+                "schema": _MESSAGE_ID,
+            },
+            {
+                "name": "key",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "The page's own name for this stream; a POST with ?stream=<key> gets its "
+                    "replies in its answer, and they are not sent again on this stream."
+                ),
+                "schema": _STREAM_KEY,
+            },
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "The last event's id; the later of it and after counts.",
+                "schema": _MESSAGE_ID,
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "A stream of server-sent events.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            "406": _error("The client did not ask for text/event-stream."),
+            **{code: _ERRORS[code] for code in ("400", "404", "429", "503")},
+        },
+    }
+}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -177,6 +231,18 @@ OPENAPI: dict[str, Any] = {
             "post": {
                 "operationId": "say",
                 "summary": "Send text, a button, a file, a place or a contact.",
+                "parameters": [
+                    {
+                        "name": "stream",
+                        "in": "query",
+                        "required": False,
+                        "description": (
+                            "The key of this page's open stream: the replies come in this "
+                            "answer only, not again on that stream."
+                        ),
+                        "schema": _STREAM_KEY,
+                    }
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -219,6 +285,7 @@ OPENAPI: dict[str, Any] = {
                 },
             },
         },
+        "/api/webchat/{conversation}/stream": {"parameters": [_CREDENTIAL], **_STREAM},
     },
     "components": {"schemas": {"Message": _MESSAGE, "Error": _ERROR, "Action": _ACTION}},
 }

@@ -284,8 +284,8 @@
     var body = payload(it);
     if (!body) { setState(it, 'failed'); return Promise.resolve(); }
     var prog = it.body.file ? function (p) { setState(it, 'sending', p); } : null;
-    var used = conv;
-    return request('POST', API(), body, prog).then(function (r) {
+    var used = conv, url = conv && live ? API() + '?stream=' + SID : API();
+    return request('POST', url, body, prog).then(function (r) {
       if (r.status === 404 && used) { if (used === conv) forget(); return; }
       if (r.status === 200) adopt(r.data.conversation);
       if (r.status && r.status < 500) {
@@ -293,6 +293,7 @@
         setState(it, 'sent');
         if (r.status < 300) addBot(r.data.messages, before);
         else notice(r.data.error || tr('error'));
+        if (!live) listen();
         return;
       }
       if (!navigator.onLine) offline(true);
@@ -308,6 +309,7 @@
      key): forget it and what was kept of it, and start a new one. */
   function forget() {
     try { LS.removeItem(SK()); (preview ? SS : LS).removeItem(preview ? PK : CK); } catch (e) { /* gone anyway */ }
+    hangUp();
     conv = preview = null;
     queue.length = 0;
     store = { last: 0, items: [] };
@@ -339,11 +341,73 @@
     enqueue(it);
   }
 
-  /* Poll for nudges and volunteers' messages while the page is visible; back off when failing. */
+  /* New messages (nudges, a volunteer's words) come on a stream of server-sent events while
+     the page is open: a heartbeat of two bytes a minute when nothing happens. Where streams
+     do not get through (refused, cut at once, an old browser) the page polls, and tries the
+     stream again later. */
+  var SID = rid().slice(0, 16), live = null, fails = 0, retryMs = 3000, streamAgain = 0;
   var timer = 0, polling = false, pollWait = POLL;
+  function canStream() {
+    return !!(window.fetch && window.AbortController && window.TextDecoder && window.ReadableStream) &&
+      (fails < 3 || Date.now() > streamAgain);
+  }
+  function listen() {
+    clearTimeout(timer);
+    if (live || !conv || document.visibilityState === 'hidden') return;
+    if (!canStream()) return poll(pollWait);
+    if (fails >= 3) fails = 2;  // one more try after a while of polling
+    var ctl = new AbortController(), used = conv, got = false, buf = '', beat = 60, dog = 0, s = { ctl: ctl };
+    live = s;
+    function watch() { clearTimeout(dog); dog = setTimeout(function () { ctl.abort(); }, (beat * 2 + 15) * 1000); }
+    function over(wait) {
+      clearTimeout(dog);
+      if (live !== s) return;
+      live = null;
+      if (!got && ++fails >= 3) streamAgain = Date.now() + 300000;
+      timer = setTimeout(listen, got ? wait : Math.min(wait * Math.pow(2, fails), POLL_MAX));
+    }
+    function block(text) {
+      var data = '';
+      text.split('\n').forEach(function (line) {
+        if (line.indexOf('data:') === 0) data += line.slice(5).replace(/^ /, '');
+        else if (line.indexOf('retry:') === 0 && +line.slice(6) > 0) retryMs = +line.slice(6);
+        else if (/^: ?[0-9.]+$/.test(line)) { beat = +line.replace(/^: ?/, '') || beat; watch(); }
+      });
+      if (!data) return;
+      try { addBot(JSON.parse(data).messages); } catch (e) { /* not ours: skip it */ }
+    }
+    watch();
+    fetch(API() + '/stream?key=' + SID + '&after=' + store.last, {
+      headers: { Accept: 'text/event-stream' }, cache: 'no-store', signal: ctl.signal
+    }).then(function (r) {
+      if (r.status === 404) { if (used === conv) forget(); return over(retryMs); }
+      if (r.status !== 200 || !r.body) { fails = 3; streamAgain = Date.now() + 300000; return over(0); }
+      var reader = r.body.getReader(), dec = new TextDecoder();
+      function pump() {
+        return reader.read().then(function (c) {
+          if (c.done) return over(retryMs * (1 + Math.random()));
+          if (!got) { got = true; fails = 0; pollWait = POLL; offline(false); }
+          watch();
+          buf += dec.decode(c.value, { stream: true });
+          for (var cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
+            block(buf.slice(0, cut));
+            buf = buf.slice(cut + 2);
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      if (!navigator.onLine) offline(true);
+      over(retryMs);
+    });
+  }
+  function hangUp() { if (live) { var s = live; live = null; s.ctl.abort(); } }
+
   function poll(ms) { clearTimeout(timer); timer = setTimeout(pollNow, ms); }
   function pollNow() {
-    if (document.visibilityState === 'hidden' || polling) return;
+    if (document.visibilityState === 'hidden' || polling || live) return;
+    if (conv && canStream()) return listen();
     polling = true;
     if (!conv) { polling = false; return poll(POLL); }
     var used = conv;
@@ -358,17 +422,22 @@
     });
   }
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'hidden') clearTimeout(timer); else poll(0);
+    if (document.visibilityState !== 'hidden' && !live) poll(0);
   });
   window.addEventListener('offline', function () { offline(true); });
   window.addEventListener('online', function () {
     offline(false);
     pollWait = POLL;
-    poll(0);
+    if (!live) poll(0);
     store.items.forEach(function (it) {
       if (it.state === 'failed' && (!it.body.file || files[it.key])) retry(it);
     });
   });
+  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+    window.addEventListener('load', function () {
+      navigator.serviceWorker.register('/sw.js').catch(function () { /* the page works without it */ });
+    });
+  }
 
   /* ---------- composer, reply, attachments ---------- */
   function setReply(it) {
@@ -483,15 +552,15 @@
   store.items.forEach(function (it) {
     if (it.state === 'sending') { if (it.body.file) setState(it, 'failed'); else enqueue(it); }
   });
-  if (store.items.length || store.last) poll(0);
+  if (store.items.length || store.last) listen();
   else {
     // First open: show what the coach already sent here (trainer preview), else say /start.
-    if (!conv) { send({ text: '/start' }, { text: '/start', hidden: 1 }); poll(POLL); return; }
+    // The stream opens once the conversation exists.
+    if (!conv) { send({ text: '/start' }, { text: '/start', hidden: 1 }); return; }
     request('GET', API() + '?after=0').then(function (r) {
       if (r.status === 404) forget();
-      else if (r.status === 200 && r.data.messages && r.data.messages.length) addBot(r.data.messages);
+      else if (r.status === 200 && r.data.messages && r.data.messages.length) { addBot(r.data.messages); listen(); }
       else send({ text: '/start' }, { text: '/start', hidden: 1 });
-      poll(POLL);
     });
   }
 })();
