@@ -116,16 +116,20 @@ class CoachService:
         self.clock = clock
         self.on_outbox = on_outbox
         self.desk = desk
+        # Per channel, the link to a private chat that asks for a person (``handle``'s
+        # ``help_link``), for a channel that learns it only once it runs (Telegram's getMe).
+        self.help_links: dict[str, str] = {}
 
     async def handle(
         self, event: Inbound, channel: Capabilities, *, help_link: str | None = None
     ) -> Handled:
         """Handle one event exactly once; a redelivered event gets the same replies back.
 
-        ``help_link``: where the channel has one, a link to a private chat with the coach that
-        asks for a person there; a learner who asks in a group is given it.
+        ``help_link``: a link to a private chat with the coach that asks for a person there,
+        given to a learner who asks in a group; by default the channel's in ``help_links``.
         """
-        return await exactly_once(event.key, lambda: self._handle_once(event, channel, help_link))
+        link = help_link or self.help_links.get(channel.name)
+        return await exactly_once(event.key, lambda: self._handle_once(event, channel, link))
 
     async def language_for(self, sender: Sender) -> str:
         """The language to speak to this sender in, before any event is handled."""

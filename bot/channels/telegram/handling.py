@@ -29,14 +29,19 @@ class UpdateHandling:
         self.service = service
         self.catalogs = catalogs
         self.volunteering = volunteering
-        self.me = BotUser(0)  # set once the runtime has asked getMe
+        self._me = BotUser(0)
 
     @property
-    def help_link(self) -> str | None:
-        """The link that opens a private chat with the coach and asks for a person there."""
-        if not self.me.username:
-            return None
-        return f"https://t.me/{self.me.username}?start={HELP_START}"
+    def me(self) -> BotUser:
+        """The coach's own account; set once the runtime has asked getMe."""
+        return self._me
+
+    @me.setter
+    def me(self, me: BotUser) -> None:
+        self._me = me
+        if me.username:  # learners who ask for a person in a group are sent to a private chat
+            link = f"https://t.me/{me.username}?start={HELP_START}"
+            self.service.help_links[CHANNEL.name] = link
 
     async def update(self, update: JSON, bot: BotCalls) -> None:
         """Handle one update; the kinds the coach does not ask for are ignored."""
@@ -54,7 +59,7 @@ class UpdateHandling:
             return
         event = message_event(message, self.me, self.service.clock())
         if event is not None:
-            await self.service.handle(event, CHANNEL, help_link=self.help_link)
+            await self.service.handle(event, CHANNEL)
 
     async def button(self, query: JSON, bot: BotCalls) -> None:
         """A button press: handled like a message, then answered (with a notice if refused)."""
@@ -65,7 +70,7 @@ class UpdateHandling:
         if event is None:  # a press Telegram gives no message for: nothing else to do
             await bot.answer_button(query["id"])
             return
-        notice = (await self.service.handle(event, CHANNEL, help_link=self.help_link)).notice
+        notice = (await self.service.handle(event, CHANNEL)).notice
         alert = None
         if notice is not None:
             language = self.catalogs.best_match(event.sender.language_hint, self.catalogs.fallback)
