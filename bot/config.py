@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = "https://graph.facebook.com/v26.0"
     whatsapp_webhook_path: str = "/whatsapp/webhook"
 
+    # Matterbridge's API account: bridged WhatsApp groups (on when the URL is set).
+    matterbridge_url: str | None = None
+    matterbridge_token: SecretStr | None = None
+    matterbridge_gateways: list[str] = Field(default_factory=list)  # JSON list; all when empty
+    matterbridge_group_per_minute: int = Field(default=20, ge=1)
+    matterbridge_media_links: bool = False  # lesson pictures as links (data cost), else words
+    matterbridge_help_link: str | None = None  # a private way to ask for a person
+    matterbridge_username: str = "Coach"
+
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: int = 20

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.channels.base import ChannelFactory, ChannelParts, Wiring
+from bot.channels.matterbridge.channel import matterbridge
+from bot.channels.matterbridge.inbound import CHANNEL as MATTERBRIDGE
 from bot.channels.telegram.channel import telegram
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.webchat import CHANNEL as WEB
@@ -15,6 +17,7 @@ CHANNELS: tuple[tuple[Capabilities, ChannelFactory], ...] = (
     (WEB, web_chat),
     (TELEGRAM, telegram),
     (WHATSAPP, whatsapp),
+    (MATTERBRIDGE, matterbridge),
 )
 
 

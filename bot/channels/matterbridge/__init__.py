@@ -1,0 +1,1 @@
+"""Bridged WhatsApp groups, through Matterbridge's API account: every person their own learner."""

@@ -1,0 +1,43 @@
+"""Whether a person in a bridged group has a question of the coach's waiting for a number.
+
+With no buttons in a bridged group, a typed number is how a person answers the coach; it is
+meant for the coach while that person has options waiting (their language, a quiz, a menu),
+and is group talk otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from bot.core.events import Inbound, InboundKind, Sender
+from bot.core.numbers import typed_number
+from bot.store.tables import Learner
+from bot.store.unit_of_work import Store
+
+
+class PendingQuestions:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def waiting(self, sender: Sender) -> bool:
+        """Whether the coach offered this person options they have not answered yet."""
+        async with self.store.unit_of_work() as uow:
+            choices = await uow.session.scalar(
+                select(Learner.choices).where(
+                    Learner.channel == sender.channel,
+                    Learner.chat_id == sender.chat_id,
+                    Learner.user_id == sender.user_id,
+                    Learner.status != "stopped",
+                )
+            )
+        return bool(choices)
+
+    async def addressed(self, event: Inbound) -> Inbound:
+        """The event, marked as meant for the coach when it is a number that answers it."""
+        if event.kind is not InboundKind.TEXT or typed_number(event.text or "") is None:
+            return event
+        if not await self.waiting(event.sender):
+            return event
+        return replace(event, addressed=True)

@@ -1,0 +1,169 @@
+"""Following ``/api/stream``: every message handled in order, and once; a lost stream is
+followed again after a growing pause.
+
+On each connection the bridge sends its whole buffer again (``/api/messages`` is not cleared
+on read either), so a message may come any number of times: the coach service recognises
+each by its key and changes nothing the second time. A message the database could not take
+is not skipped: the stream is dropped and followed again, and the buffer brings it back.
+``skip_before`` asks the bridge to leave out what was handled more than ``overlap`` ago.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import aiohttp
+
+from bot.channels.matterbridge.api import MatterbridgeApi, Refused
+from bot.channels.matterbridge.inbound import JSON
+from bot.channels.matterbridge.lines import bounded_lines
+from bot.services.coach import Unavailable
+
+log = logging.getLogger(__name__)
+MOST_LINE = 4 * 1024 * 1024  # a relayed file (1 MB by default, in base64) fits
+STOP_GRACE_SECONDS = 10.0
+LOST = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+def pause_after(failures: int, first: float, longest: float) -> float:
+    """Seconds before following again: ``first``, doubled at each failure up to ``longest``,
+    with jitter so that several coaches do not all call at once."""
+    return min(longest, first * 2.0 ** min(failures, 16)) + random.uniform(0, first)
+
+
+def stamped(message: JSON) -> datetime | None:
+    """The bridge's time on a message, if it has a real one."""
+    raw = message.get("timestamp")
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None and moment.year > 2000 else None
+
+
+class StreamFollower:
+    def __init__(
+        self,
+        api: MatterbridgeApi,
+        handle: Callable[[JSON], Awaitable[None]],
+        *,
+        first_pause: float = 1.0,
+        longest_pause: float = 60.0,
+        most_line: int = MOST_LINE,
+        overlap: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self.api = api
+        self.handle = handle
+        self.first_pause = first_pause
+        self.longest_pause = longest_pause
+        self.most_line = most_line
+        self.overlap = overlap
+        self.connections = 0  # streams the bridge greeted
+        self.skipped = 0  # lines that were not a message: too long, not JSON, not an object
+        self._latest: datetime | None = None
+        self._stopping = asyncio.Event()
+        self._busy = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name="matterbridge-stream")
+
+    async def stop_receiving(self) -> None:
+        """Stop following; a message being handled is finished first (within a bound)."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if not self._busy:
+            task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def close(self) -> None:
+        await self.stop_receiving()
+        await self.api.close()
+
+    async def _follow(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                failures = await self._read(failures)
+            except Refused as refused:
+                log.warning(
+                    "matterbridge refused the stream (%d): check COACH_MATTERBRIDGE_TOKEN",
+                    refused.status,
+                )
+                failures += 1
+            except Unavailable:
+                log.warning("database unavailable: the bridge's buffer will bring it again")
+                failures += 1
+            except LOST as error:
+                log.info("matterbridge stream lost (%s)", type(error).__name__)
+                failures += 1
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                pause = pause_after(failures, self.first_pause, self.longest_pause)
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
+    async def _read(self, failures: int) -> int:
+        """Follow one connection until it ends; the failures counted since the last greeting."""
+        skip_before = None if self._latest is None else self._latest - self.overlap
+        async with self.api.stream(skip_before) as body:
+            async for line in bounded_lines(body, self.most_line):
+                message = self._message(line)
+                if message is None:
+                    continue
+                if message.get("event") == "api_connected":
+                    self.connections += 1
+                    failures = 0
+                    log.info("matterbridge stream connected")
+                    continue
+                self._busy = True
+                try:
+                    await self._handle(message)
+                finally:
+                    self._busy = False
+                if self._stopping.is_set():
+                    break
+        return failures
+
+    def _message(self, line: bytes | None) -> JSON | None:
+        if line is None:
+            self.skipped += 1
+            log.warning("matterbridge: a line longer than %d bytes skipped", self.most_line)
+            return None
+        if not line.strip():
+            return None
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
+            message = None
+        if not isinstance(message, dict):
+            self.skipped += 1
+            log.warning("matterbridge: a line of %d bytes that is not a message skipped", len(line))
+            return None
+        return message
+
+    async def _handle(self, message: JSON) -> None:
+        try:
+            await self.handle(message)
+        except Unavailable:
+            raise
+        except Exception:  # one message that cannot be handled must not stop the others
+            log.exception("matterbridge message not handled")
+            return
+        moment = stamped(message)
+        if moment is not None and (self._latest is None or moment > self._latest):
+            self._latest = moment
