@@ -126,6 +126,7 @@ class HandoffDesk(DeskUpkeep):
             .where(Handoff.id == handoff_id, Handoff.status == "open")
             .values(
                 status="claimed",
+                step=None,  # a requeued request starts its new talk in the conversation
                 volunteer_id=volunteer.id,
                 volunteer_channel=channel,
                 claimed_at=now,
@@ -180,6 +181,8 @@ class HandoffDesk(DeskUpkeep):
             return N_("You can only write to learners whose request you took.")
         learner = await uow.session.get(Learner, handoff.learner_id)
         assert learner is not None
+        if learner.chat_id != learner.user_id:  # a request from before groups went private
+            return N_("This learner asked in a group: they can only be answered in private.")
         if media is not None and learner.channel != VOLUNTEER_CHANNEL:
             return N_("This learner can only receive text: please write it.")
         aid = await self._record(uow, handoff, "replied", now, volunteer.id)
