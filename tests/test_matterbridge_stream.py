@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
+from unittest.mock import patch
 
+from bot.core.events import Inbound
+from bot.services.coach import Handled, Unavailable
 from tests.fakes.matterbridge_api import Person, fake_matterbridge
 from tests.matterbridge_learner import (
     BridgedPerson,
@@ -134,3 +138,27 @@ async def test_a_wrong_token_is_refused_and_the_coach_keeps_trying_without_a_sto
         elapsed = asyncio.get_running_loop().time() - started
         assert follower(coach).connections == 0
         assert elapsed >= 0.05 + 0.1  # a pause after each refusal, growing
+
+
+async def test_a_message_the_database_could_not_take_comes_again_from_the_buffer(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        amina = BridgedPerson(coach, bridge, AMINA)
+        await amina.says("/start")
+        handle = coach.service.handle
+        refusals = []
+
+        async def database_away_once(event: Inbound, *args: Any, **kwargs: Any) -> Handled:
+            if not refusals:
+                refusals.append(event.key)
+                raise Unavailable
+            return await handle(event, *args, **kwargs)
+
+        with patch.object(coach.service, "handle", database_away_once):
+            said = bridge.say(AMINA, "1")
+            await eventually(lambda: handled(coach, said))
+            await drained(coach)
+        assert follower(coach).connections == 2
+        posts = [post.text for post in bridge.posts()]
+        assert len(posts) == 2 and posts[1].startswith("Amina: Each lesson takes 1 to 3 minutes.")
