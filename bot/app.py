@@ -36,6 +36,7 @@ from bot.store.delivery_queue import DeliveryQueue
 from bot.store.unit_of_work import Store
 from bot.web.app import desk_pages, make_app, trainer_pages
 from bot.web.errors import Sentences
+from bot.web.metrics import Operations
 from bot.web.plumbing import WebPlumbing
 from scheduler.clock import Clock, IntervalJob
 from scheduler.jobs import sweep, sweep_outbox
@@ -106,6 +107,8 @@ def build(settings: Settings) -> Coach:
     sentences = Sentences(catalogs, settings.default_language)
     media = {name: parts.media for name, parts in channels.items() if parts.media}
     desk_routes = desk_pages(settings, desk, catalogs, plumbing, media).routes()
+    pushed = [name for name, parts in channels.items() if parts.delivery]
+    desk_routes += Operations(store, courses, pushed, utc_now).routes()  # /metrics, /readyz
     app = make_app(
         settings, store, plumbing, sentences, [*routes, *trainers.routes(), *desk_routes]
     )

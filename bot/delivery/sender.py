@@ -22,6 +22,7 @@ from bot.core.channel import Capabilities
 from bot.delivery.errors import Held, Moved, Rejected, RetryAfter, Transient, Unreachable
 from bot.delivery.held import HeldMessages
 from bot.delivery.limits import RateLimiter
+from bot.services.figures_live import send_result
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
 
@@ -175,31 +176,38 @@ class OutboxSender:
                 platform_id = await delivery.deliver(message)
         except RetryAfter as flood:
             log.warning("flood control on message %d: retry after %s s", message.id, flood.seconds)
+            send_result(message.channel, "flood_control")
             self.limiter.pause(message.channel if flood.everyone else chat_key, flood.seconds)
             until = self.clock() + timedelta(seconds=flood.seconds)
             await self.queue.retry(message.id, until, "flood control", attempt=False)
             return False
         except Unreachable:
             log.info("chat of message %d is unreachable; its learners stop", message.id)
+            send_result(message.channel, "unreachable")
             await self.queue.unreachable(message.channel, message.chat_id, self.clock())
             if self.on_unreachable is not None:
                 await self.on_unreachable(message.channel, message.chat_id)
             return False
         except Moved as moved:
             log.info("chat of message %d has a new id; its learners follow", message.id)
+            send_result(message.channel, "moved")
             await self.queue.moved(message.channel, message.chat_id, moved.chat_id)
             return False
         except Held as held:
             log.info("message %d held: %s", message.id, held)
+            send_result(message.channel, "held")
             await self.held.hold(message.id, str(held))
             return True
         except Transient as error:
+            send_result(message.channel, "retry")
             return await self._transient(message, str(error))
         except Rejected as error:
             log.warning("message %d refused: %s", message.id, error)
+            send_result(message.channel, "failed")
             await self.queue.failed(message.id, str(error))
             return True
         await self.queue.sent(message.id, platform_id, self.clock())
+        send_result(message.channel, "sent")
         return True
 
     async def _transient(self, message: OutboundMessage, error: str) -> bool:

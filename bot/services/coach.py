@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from bot.core.text import Msg
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
+from bot.services import figures_live
+from bot.services.figures import PREVIEW_OPENED
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
 from bot.store.outbox import OutboundMessage
@@ -129,7 +132,10 @@ class CoachService:
         given to a learner who asks in a group; by default the channel's in ``help_links``.
         """
         link = help_link or self.help_links.get(channel.name)
-        return await exactly_once(event.key, lambda: self._handle_once(event, channel, link))
+        started = time.perf_counter()
+        handled = await exactly_once(event.key, lambda: self._handle_once(event, channel, link))
+        figures_live.event_handled(channel.name, event.kind.value, time.perf_counter() - started)
+        return handled
 
     async def language_for(self, sender: Sender) -> str:
         """The language to speak to this sender in, before any event is handled."""
@@ -170,6 +176,8 @@ class CoachService:
             after, effects = start_lesson(state, lesson, now)
             after = replace(after, choices=_offered(effects) or after.choices)
             await uow.learners.save(row, before, after, now, None)
+            # Marks a trainer's conversation: no reminders, not in the course figures.
+            await uow.record(row.id, PREVIEW_OPENED, {"lesson": lesson_id}, now)
             key = f"preview:{conversation}:{lesson_id}:{language}"
             to = Destination(channel.name, conversation, key, row.id)
             replies = [effect for effect in effects if isinstance(effect, Reply)]

@@ -28,6 +28,8 @@ from bot.core.rules import Rules
 from bot.core.text import Text
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
+from bot.services.figures import preview_learners
+from bot.services.figures_live import reminder_sent
 from bot.services.rendering import Renderer
 from bot.store.tables import Learner
 from bot.store.unit_of_work import Store, UnitOfWork
@@ -82,7 +84,11 @@ class NudgeSweep:
         written = 0
         async with self.store.unit_of_work() as uow:
             rows = await uow.learners.due_for_nudge(now, self.batch)
+            previews = await preview_learners(uow.session, [row.id for row in rows])
             for row in rows:
+                if row.id in previews:  # a trainer's preview is never reminded
+                    row.next_nudge_at = None
+                    continue
                 written += await self._remind(uow, row, now)
         if written:
             log.info("nudge sweep: %d reminders from %d due learners", written, len(rows))
@@ -112,4 +118,5 @@ class NudgeSweep:
             rows[0].media = template(replies[0].parts[0], self.catalogs, language)
         for outbox_row in rows:
             await uow.outbox.add(outbox_row)
+        reminder_sent(row.channel)
         return 1
