@@ -221,6 +221,7 @@ def answer_quiz(
             "step": step.id,
             "correct": correct,
             "attempt": at.progress.step_attempts + 1,
+            "option": option,  # the course's own order, for the trainers' figures
         },
     )
     question = course_text(at.lesson.id, step.id, "question", step.question)
