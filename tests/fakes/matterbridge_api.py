@@ -96,12 +96,14 @@ class FakeMatterbridge:
         self.posted: list[Posted] = []
         self.refused = 0  # calls refused for their token
         self.skip_before: list[str | None] = []  # the header of each stream request
+        self.post_failures: list[int] = []  # HTTP statuses to answer the next posts with
         self.base_url = ""
         self._streams: list[_Stream] = []
         self._last_stamp = 0
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._port = 0
+        self._away = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -145,6 +147,7 @@ class FakeMatterbridge:
     async def go_away(self) -> None:
         """The bridge stops: streams broken, and nobody listens on its port any more."""
         self.break_streams()
+        self._away = True  # connections kept alive from before are cut at their next call
         if self._site is not None:
             await self._site.stop()
             self._site = None
@@ -152,6 +155,7 @@ class FakeMatterbridge:
     async def come_back(self) -> None:
         """The bridge listens again on the same port, with the messages it still holds."""
         assert self._runner is not None and self._site is None
+        self._away = False
         self._site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await self._site.start()
 
@@ -178,6 +182,8 @@ class FakeMatterbridge:
         return go_time(now)
 
     def _refusal(self, request: web.Request) -> web.Response | None:
+        if self._away and request.transport is not None:
+            request.transport.abort()
         if self.token is None:
             return None
         header = request.headers.get("Authorization", "")
@@ -211,6 +217,8 @@ class FakeMatterbridge:
         refused = self._refusal(request)
         if refused is not None:
             return refused
+        if self.post_failures:
+            return web.json_response({"message": "failed"}, status=self.post_failures.pop(0))
         try:
             body = await request.json()
         except ValueError:

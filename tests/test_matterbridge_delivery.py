@@ -1,0 +1,91 @@
+"""Posting to the bridge: what its answers mean to the sender, and what a post says."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.errors import Rejected, RetryAfter, Transient
+from bot.store.outbox import OutboundMessage
+from tests.fakes.matterbridge_api import GATEWAY, TOKEN, fake_matterbridge
+from tests.matterbridge_learner import coach_on_matterbridge, delivery
+
+
+def outbound(number: int, text: str, **fields: object) -> OutboundMessage:
+    values: dict[str, object] = {
+        "id": 1_000_000 + number,
+        "channel": "matterbridge",
+        "chat_id": GATEWAY,
+        "text": text,
+        "buttons": (),
+        "media": None,
+        "tag": None,
+        "language": "en",
+        **fields,
+    }
+    return OutboundMessage(**values)  # type: ignore[arg-type]
+
+
+async def test_the_bridges_answers_are_retried_refused_or_waited_for(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        posting = delivery(coach)
+        bridge.post_failures = [401, 502, 400]
+        with pytest.raises(Transient):  # a wrong token: the operator fixes it, the post waits
+            await posting.deliver(outbound(1, "Amina: hello"))
+        with pytest.raises(Transient):
+            await posting.deliver(outbound(2, "Amina: hello"))
+        with pytest.raises(Rejected):
+            await posting.deliver(outbound(3, "Amina: hello"))
+        assert await posting.deliver(outbound(4, "Amina: hello")) == "mb:1000004"
+        assert [(p.gateway, p.text, p.username) for p in bridge.posts()] == [
+            (GATEWAY, "Amina: hello", "Coach")
+        ]
+        posting.window.limit = 1
+        with pytest.raises(RetryAfter) as waiting:
+            await posting.deliver(outbound(5, "Bilal: hello"))
+        assert 0 < waiting.value.seconds <= 60 * 1.03
+        await bridge.go_away()
+        posting.window.limit = 20
+        with pytest.raises(Transient):
+            await posting.deliver(outbound(6, "Bilal: hello"))
+
+
+async def test_a_post_without_the_token_is_refused_by_the_bridge(
+    database_url: str, engine: object
+) -> None:
+    async with (
+        fake_matterbridge() as bridge,
+        coach_on_matterbridge(
+            database_url, bridge, greeted=False, matterbridge_token=TOKEN + "-wrong"
+        ) as (coach, _),
+    ):
+        with pytest.raises(Transient):
+            await delivery(coach).deliver(outbound(1, "Amina: hello"))
+        assert bridge.posts() == [] and bridge.refused >= 1
+
+
+def test_a_lesson_picture_or_sound_is_a_line_of_words_in_the_learners_language() -> None:
+    from bot.channels.matterbridge.delivery import MatterbridgeDelivery
+    from tests.conftest import ROOT
+    from tests.telegram_learner import _shared_catalogs
+
+    catalogs = _shared_catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
+    words = MatterbridgeDelivery(None, None, catalogs, username="Coach", per_minute=20)  # type: ignore[arg-type]
+    sound = {"kind": "audio", "path": "media/hello.ogg", "size": 10}
+    said = words.text_of(outbound(1, "Listen.", media=sound))
+    assert said == (
+        "Listen.\n(A sound goes with this step; it is not sent in the group, to save data.)"
+    )
+    links = MatterbridgeDelivery(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        catalogs,
+        username="Coach",
+        per_minute=20,
+        media_base="https://coach.example.org/curriculum",
+    )
+    assert links.text_of(outbound(1, "", media=sound)) == (
+        "Sound: https://coach.example.org/curriculum/media/hello.ogg"
+    )
+    assert words.text_of(outbound(1, "Plain.")) == "Plain."
