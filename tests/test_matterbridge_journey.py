@@ -15,6 +15,7 @@ from tests.matterbridge_learner import (
     BridgedPerson,
     coach_on_matterbridge,
     everyone_says,
+    handled,
     learner_row,
     number_for,
     said_to,
@@ -59,7 +60,24 @@ async def test_two_people_take_a_lesson_each_in_their_language_by_typing_numbers
         amina_at = (await learner_row(coach, AMINA)).choices
         bilal_at = (await learner_row(coach, BILAL)).choices
         assert amina_at != bilal_at  # each at their own step
-        for post in bridge.posts():  # every post is someone's answer, named
+        animal = said_to("Amina", posts, NAMES)[0]
+        retry = said_to("Bilal", posts, NAMES)[0]
+        posts = await everyone_says(
+            [(amina, number_for("Cat", animal)), (bilal, number_for("Blue", retry))]
+        )
+        assert said_to("Amina", posts, NAMES)[0].endswith("1. Skip this task")
+        posts = await everyone_says([(amina, "1"), (bilal, "/progress")])  # skip; progress
+        assert said_to("Amina", posts, NAMES)[0].endswith("1. Finish the lesson ✅")
+        assert "0" in said_to("Bilal", posts, NAMES)[0].split("\n")[0]
+        posts = await everyone_says([(amina, "1"), (bilal, "/progress")])  # Amina finishes
+        finished = said_to("Amina", posts, NAMES)[0]
+        assert finished.startswith("🎉 Well done! You finished “First steps”.")
+        assert "Lessons done: 1 of 2" in finished
+        bilal_progress = said_to("Bilal", posts, NAMES)[0]
+        assert bilal_progress == said_to("Bilal", await bilal.says("/progress"), NAMES)[0]
+        assert "Amina" not in bilal_progress and "1" not in bilal_progress.split("\n")[0]
+        assert (await learner_row(coach, BILAL)).current_lesson == "first-steps"
+        for post in bridge.posts():  # every post answers someone, by name
             assert post.text.startswith(("Amina: ", "Bilal: ")) and post.username == "Coach"
         assert bridge.most_in_any(60.0) <= 20
 
@@ -79,6 +97,32 @@ async def test_group_talk_gets_no_answer_and_starts_nobody(
         assert (await learner_row(coach, AMINA)).choices  # still waiting for Amina
         said = await amina.says("2")  # My progress
         assert said[0].startswith("Amina: Lessons done: 0 of 2")
+        assert (await learner_row(coach, CHIDI)).language is None
+
+
+async def test_a_reply_to_the_coachs_post_is_answered_and_a_reply_to_a_person_is_not(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        amina = BridgedPerson(coach, bridge, AMINA)
+        await amina.says("/start")
+        await amina.says("1")
+        await amina.says("1")
+        await amina.says("1")
+        await amina.says("1")  # the quiz: Which is a colour?
+        before = len(bridge.posts())
+        to_a_person = bridge.say(AMINA, "ok see you", parent_id="whatsapp 3EB0C767D26A1D8A")
+        to_the_coach = bridge.say(AMINA, "blue", parent_id="msg-parent-not-found")
+        thanks = bridge.say(CHIDI, "thanks coach", parent_id="msg-parent-not-found")
+        for said in (to_a_person, to_the_coach, thanks):
+            await eventually(lambda said=said: handled(coach, said))  # type: ignore[misc]
+        await drained(coach)
+        posts = [post.text for post in bridge.posts()[before:]]
+        assert len(posts) == 1
+        assert posts[0].startswith(
+            "Amina: Please answer with a button, or type a number from 1 to 3."
+        )
+        assert "Which is a colour?" in posts[0]
         assert (await learner_row(coach, CHIDI)).language is None
 
 

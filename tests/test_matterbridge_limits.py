@@ -64,7 +64,10 @@ async def test_replies_waiting_for_the_limit_go_out_together(
 
 
 async def test_the_group_limit_comes_from_the_settings(
-    database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    engine: object,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("COACH_MATTERBRIDGE_URL", "http://127.0.0.1:4242")
     monkeypatch.setenv("COACH_MATTERBRIDGE_GATEWAYS", '["wednesday-class", "french-class"]')
@@ -78,6 +81,7 @@ async def test_the_group_limit_comes_from_the_settings(
         assert delivery(coach).is_group("wednesday-class") is False  # counted by the window
     finally:
         await coach.store.close()
+    assert "COACH_MATTERBRIDGE_HELP_LINK is not set" in caplog.text
     monkeypatch.delenv("COACH_MATTERBRIDGE_URL")
     with patch("bot.app.Catalogs", _shared_catalogs):
         coach = build(settings_for(database_url))

@@ -9,6 +9,7 @@ or the association's contact) while group talk never reaches a volunteer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 
 from sqlalchemy.exc import DBAPIError
@@ -18,10 +19,11 @@ from bot.channels.matterbridge.api import MatterbridgeApi
 from bot.channels.matterbridge.combining import CombinedPosts
 from bot.channels.matterbridge.delivery import MatterbridgeDelivery
 from bot.channels.matterbridge.inbound import CHANNEL, JSON, message_event
-from bot.channels.matterbridge.pending import PendingQuestions
+from bot.channels.matterbridge.pending import PARENT_NOT_FOUND, PendingQuestions
 from bot.channels.matterbridge.stream import StreamFollower
 from bot.services.coach import UNREACHABLE, CoachService, Unavailable
 
+log = logging.getLogger(__name__)
 IDLE_SECONDS = 300.0  # the stream has no keep-alive: this long silent, it is followed again
 
 
@@ -45,7 +47,8 @@ class GroupMessages:
         if event is None:
             return
         try:
-            event = await self.pending.addressed(event)
+            replied = message.get("parent_id") == PARENT_NOT_FOUND
+            event = await self.pending.addressed(event, replied)
         except (DBAPIError, *UNREACHABLE) as error:
             raise Unavailable from error
         await self.service.handle(event, CHANNEL, help_link=self.help_link)
@@ -67,6 +70,11 @@ def matterbridge(wiring: Wiring) -> ChannelParts | None:
         settings.matterbridge_gateways,
         settings.matterbridge_help_link,
     )
+    if not settings.matterbridge_help_link:
+        log.warning(
+            "COACH_MATTERBRIDGE_HELP_LINK is not set: people in bridged groups who ask for a "
+            "person are told to write privately, with no way to do it given"
+        )
     links = f"{settings.web_address}/curriculum" if settings.matterbridge_media_links else None
     delivery = MatterbridgeDelivery(
         api,

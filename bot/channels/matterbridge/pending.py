@@ -1,8 +1,11 @@
-"""Whether a person in a bridged group has a question of the coach's waiting for a number.
+"""Whether a person in a bridged group has a question of the coach's waiting for an answer.
 
 With no buttons in a bridged group, a typed number is how a person answers the coach; it is
-meant for the coach while that person has options waiting (their language, a quiz, a menu),
-and is group talk otherwise.
+meant for the coach while that person has options waiting (their language, a quiz, a menu,
+a task), and is group talk otherwise. So is a reply (WhatsApp's swipe) to one of the coach's
+posts: the bridge keeps no id for what the coach posted, so with ``PreserveThreading`` on
+the API account a reply to a person's message names its parent and a reply to the coach's
+comes as ``msg-parent-not-found``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.numbers import typed_number
 from bot.store.tables import Learner
 from bot.store.unit_of_work import Store
+
+PARENT_NOT_FOUND = "msg-parent-not-found"  # Matterbridge's word for a parent it has no id of
 
 
 class PendingQuestions:
@@ -34,9 +39,12 @@ class PendingQuestions:
             )
         return bool(choices)
 
-    async def addressed(self, event: Inbound) -> Inbound:
-        """The event, marked as meant for the coach when it is a number that answers it."""
-        if event.kind is not InboundKind.TEXT or typed_number(event.text or "") is None:
+    async def addressed(self, event: Inbound, replied_to_coach: bool = False) -> Inbound:
+        """The event, marked as meant for the coach when it is a number that answers it, or
+        a reply to the coach's post from a person it is waiting for."""
+        if event.kind is not InboundKind.TEXT:
+            return event
+        if typed_number(event.text or "") is None and not replied_to_coach:
             return event
         if not await self.waiting(event.sender):
             return event
