@@ -51,7 +51,8 @@ async def test_a_trainer_signs_in_and_opens_a_lesson_in_ukrainian(tmp_path: Path
             allow_redirects=False,
         )
         assert opened.status == 303
-        conversation = opened.headers["Location"].split("/#c=", 1)[1]
+        chat, conversation = opened.headers["Location"].split("#c=", 1)
+        assert chat == "/trainer/preview/warmup-photo/uk"
         shown = await (await client.get(f"/api/webchat/{conversation}")).json()
         texts = [m["text"] for m in shown["messages"]]
         assert texts[0].startswith("📘") and all(m["lang"] == "uk" for m in shown["messages"])

@@ -59,8 +59,9 @@ def trainer_pages(
         samesite="Strict",
         max_age=SESSION_HOURS * 3600,
     )
+    chat = chat_page(settings, Sentences(catalogs, settings.default_language), StaticFiles(STATIC))
     return TrainerPreview(
-        service, courses, catalogs, token, plumbing.keys, plumbing.limits, cookies, web_chat
+        service, courses, catalogs, token, plumbing.keys, plumbing.limits, cookies, web_chat, chat
     )
 
 

@@ -3,6 +3,11 @@
 ``GET /trainer`` shows the sign-in form, or every lesson with a link per language once
 signed in. The session is an encrypted, HttpOnly, SameSite=Strict cookie; no secret is
 ever in a URL. Sign-in attempts are limited per client.
+
+A preview opens the chat page at ``/trainer/preview/<lesson>/<language>`` under a
+"Preview" banner with a way back and to the other languages. Its conversation is marked
+in the event log: never reminded, never counted in the figures (the course's figures and
+the hand-offs', ``trainer_figures`` and ``trainer_handoffs``, reached from here).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import html
 import logging
 import secrets
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp_session import AbstractStorage
@@ -24,6 +29,10 @@ from bot.web.bodies import FIELD_LIMIT, Refused, charset, parse_form, read_body
 from bot.web.client_limits import ClientLimits
 from bot.web.errors import NOT_FOUND, Sentences
 from bot.web.keys import ConversationKeys
+from bot.web.page import ChatPage
+from bot.web.trainer_figures import TrainerFigures
+from bot.web.trainer_handoffs import HandoffPages
+from bot.web.trainer_tables import NAV
 
 log = logging.getLogger(__name__)
 SESSION_HOURS = 12
@@ -35,10 +44,18 @@ SIGN_IN = """{head}<h1>Trainer sign-in</h1>{note}
 <form method="post" action="/trainer/sign-in"><label>Trainer token
 <input name="token" type="password" autocomplete="current-password" required autofocus></label>
 <button>Sign in</button></form></html>"""
-LESSONS = """{head}<h1>Lesson preview</h1>
+LESSONS = """{head}{nav}<h1>Lesson preview</h1>
 <form method="post" action="/trainer/sign-out"><button>Sign out</button></form>
 <p>Open a lesson as a learner sees it, in any language.
-Each link starts a fresh conversation.</p><table>{rows}</table></html>"""
+Each link starts a fresh conversation, kept apart from the learners': no reminders,
+not counted in the figures.</p><table>{rows}</table></html>"""
+BANNER = """<div class="preview-bar" role="region" aria-label="Preview" lang="en" dir="ltr">
+<p><strong>Preview</strong> of “{title}”: not counted in the figures, no reminders.</p>
+<a href="/trainer">← Back to the lessons</a>
+<nav aria-label="Language">{languages}</nav></div>
+"""
+PREVIEW_CSS = '<link rel="stylesheet" href="/static/trainer-preview.css">\n</head>'
+CHAT_HEADER = "<header><h1>Coach</h1></header>"
 OFF = "Trainer pages are off: set COACH_TRAINER_TOKEN to use them."
 
 
@@ -53,9 +70,11 @@ class TrainerPreview:
         limits: ClientLimits,
         cookies: AbstractStorage,
         channel: Capabilities,
+        chat: ChatPage | None = None,
     ) -> None:
-        """``channel``: the web chat, where previews open."""
+        """``channel``: the web chat, where previews open; ``chat``: its page."""
         self.channel = channel
+        self.chat = chat
         self.service = service
         self.courses = courses
         self.catalogs = catalogs
@@ -64,6 +83,8 @@ class TrainerPreview:
         self.limits = limits
         self.cookies = cookies
         self.sentences = Sentences(catalogs, service.default_language)
+        self.figures = TrainerFigures(service.store, courses, catalogs, self._signed_in)
+        self.handoffs = HandoffPages(service.store, catalogs, self._signed_in)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -71,6 +92,9 @@ class TrainerPreview:
             web.post("/trainer/sign-in", self.sign_in),
             web.post("/trainer/sign-out", self.sign_out),
             web.get("/trainer/preview", self.start),
+            web.get("/trainer/preview/{lesson}/{language}", self.chat_page),
+            *self.figures.routes(),
+            *self.handoffs.routes(),
             web.get("/preview", self.moved),
             web.get("/preview/start", self.moved),
         ]
@@ -94,11 +118,24 @@ class TrainerPreview:
         for module in self.courses.course.modules:
             rows.append(f"<tr><th colspan=2>{html.escape(module.title)}</th></tr>")
             for lesson in module.lessons:
-                links = " ".join(
-                    _link(lesson.id, code, name) for code, name in self.catalogs.names().items()
+                links = " ".join(self._link(lesson.id, code) for code in self.catalogs.languages)
+                figures = f'<a href="/trainer/lessons/{quote(lesson.id)}">figures</a>'
+                rows.append(
+                    f"<tr><td>{html.escape(lesson.title)}</td><td>{links}</td>"
+                    f"<td>{figures}</td></tr>"
                 )
-                rows.append(f"<tr><td>{html.escape(lesson.title)}</td><td>{links}</td></tr>")
-        return _page(LESSONS.format(head=HEAD, rows="".join(rows)))
+        return _page(LESSONS.format(head=HEAD, nav=NAV, rows="".join(rows)))
+
+    def _link(self, lesson: str, code: str, current: bool = False) -> str:
+        """A link to a preview in one language, its name in its own script and direction."""
+        query = urlencode({"lesson": lesson, "lang": code})
+        direction = "rtl" if self.catalogs.is_rtl(code) else "ltr"
+        name = html.escape(self.catalogs.names().get(code, code))
+        mark = ' aria-current="true"' if current else ""
+        return (
+            f'<a href="/trainer/preview?{html.escape(query)}" hreflang="{code}"{mark}>'
+            f'<bdi lang="{code}" dir="{direction}">{name}</bdi></a>'
+        )
 
     async def sign_in(self, request: web.Request) -> web.Response:
         """Check the token from the form; a right one opens a session cookie."""
@@ -145,7 +182,22 @@ class TrainerPreview:
         if not found:
             return self.sentences.respond(request, NOT_FOUND, 404)
         # The fragment never reaches a server or a log; the page keeps it for this tab only.
-        raise web.HTTPSeeOther(f"/#c={credential}")
+        raise web.HTTPSeeOther(f"/trainer/preview/{quote(lesson)}/{quote(language)}#c={credential}")
+
+    async def chat_page(self, request: web.Request) -> web.Response:
+        """The chat page under the preview's banner: back to the lessons, other languages."""
+        if not await self._signed_in(request):
+            raise web.HTTPSeeOther("/trainer")
+        lesson = self.courses.course.lesson(request.match_info["lesson"])
+        language = request.match_info["language"]
+        if lesson is None or language not in self.catalogs.languages or self.chat is None:
+            return self.sentences.respond(request, NOT_FOUND, 404)
+        languages = " ".join(
+            self._link(lesson.id, code, code == language) for code in self.catalogs.languages
+        )
+        banner = BANNER.format(title=html.escape(lesson.title), languages=languages)
+        page = self.chat.render(language).replace("</head>", PREVIEW_CSS, 1)
+        return _page(page.replace(CHAT_HEADER, banner + CHAT_HEADER, 1))
 
 
 def same_origin(request: web.Request) -> None:
@@ -162,8 +214,3 @@ def same_origin(request: web.Request) -> None:
 
 def _page(body: str, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
-
-
-def _link(lesson: str, language: str, name: str) -> str:
-    query = urlencode({"lesson": lesson, "lang": language})
-    return f'<a href="/trainer/preview?{html.escape(query)}">{html.escape(name)}</a>'
