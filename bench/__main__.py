@@ -9,6 +9,7 @@ from bench import (
     service_intake,
     telegram_delivery,
     telegram_intake,
+    web_data,
     web_fuzz,
     worst_answer,
 )
@@ -21,6 +22,7 @@ def main() -> None:
     asyncio.run(nudge_sweep.run())
     asyncio.run(web_fuzz.run())
     asyncio.run(worst_answer.run())
+    asyncio.run(web_data.run())
 
 
 main()

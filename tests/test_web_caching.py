@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot.web.static_files import compact_script
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 GZIP = {"Accept-Encoding": "gzip"}
 
@@ -96,3 +98,12 @@ async def test_the_manifest_and_the_service_worker_are_served_as_what_they_are(
     assert linked(html, r'<script src="(/static/chat\.js\?v=\w+)"') in script
     assert "{{" not in script
     assert "Content-Security-Policy" in worker.headers
+
+
+def test_scripts_travel_without_indentation_and_comment_lines_but_mean_the_same() -> None:
+    script = "/* about\n   it */\nfunction f() {\n  // why\n  return 1; /* kept */\n}\n"
+    assert compact_script(script) == "function f() {\nreturn 1; /* kept */\n}\n"
+    template = "var a = `\n  x`;\n"
+    assert compact_script(template) == template
+    comment_then_code = "/* a\n b */ var c = 1;\n"
+    assert compact_script(comment_then_code) == comment_then_code

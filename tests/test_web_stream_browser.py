@@ -137,7 +137,6 @@ def opened(browser: Any, served: Served) -> tuple[Any, Any, list[str], str]:
     page = context.new_page()
     page.goto(served.url)
     page.get_by_role("button", name="English").wait_for()
-    page.evaluate("navigator.serviceWorker.ready")
     page.wait_for_function("!!localStorage.getItem('coach:c')")
     credential = page.evaluate("localStorage.getItem('coach:c')")
     chat_id = served.coach.web[CONVERSATION_KEYS].chat_id(credential)

@@ -433,10 +433,11 @@
       if (it.state === 'failed' && (!it.body.file || files[it.key])) retry(it);
     });
   });
-  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
-    window.addEventListener('load', function () {
-      navigator.serviceWorker.register('/sw.js').catch(function () { /* the page works without it */ });
-    });
+  /* The service worker keeps the page's shell for a learner who comes back (installed on
+     the second visit: one visit alone does not pay for it). */
+  function keepShell() {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.register('/sw.js').catch(function () { /* the page works without it */ });
   }
 
   /* ---------- composer, reply, attachments ---------- */
@@ -552,8 +553,10 @@
   store.items.forEach(function (it) {
     if (it.state === 'sending') { if (it.body.file) setState(it, 'failed'); else enqueue(it); }
   });
-  if (store.items.length || store.last) listen();
-  else {
+  if (store.items.length || store.last) {
+    listen();
+    if (document.readyState === 'complete') keepShell(); else window.addEventListener('load', keepShell);
+  } else {
     // First open: show what the coach already sent here (trainer preview), else say /start.
     // The stream opens once the conversation exists.
     if (!conv) { send({ text: '/start' }, { text: '/start', hidden: 1 }); return; }
