@@ -166,3 +166,14 @@ def test_the_pause_before_following_again_grows_and_stays_bounded() -> None:
     pauses = [pause_after(failures, 1.0, 60.0) for failures in range(12)]
     assert 1.0 <= pauses[0] <= 2.0 and 2.0 <= pauses[1] <= 3.0
     assert all(pause <= 61.0 for pause in pauses) and pauses[-1] >= 60.0
+
+
+async def test_what_the_database_cannot_store_is_taken_out_of_a_name_and_a_message(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        odd = Person("Am\x00ina\ud800", "33612345678@s.whatsapp.net\x00")
+        said = bridge.say(odd, "/start\x00")
+        await eventually(lambda: handled(coach, said))
+        await drained(coach)
+        assert bridge.posts()[0].text.startswith("Amina\ufffd: Hello! I am Coach.")

@@ -162,3 +162,61 @@ async def test_a_message_the_database_could_not_take_comes_again_from_the_buffer
         assert follower(coach).connections == 2
         posts = [post.text for post in bridge.posts()]
         assert len(posts) == 2 and posts[1].startswith("Amina: Each lesson takes 1 to 3 minutes.")
+
+
+async def test_a_message_refused_again_and_again_while_the_database_answers_is_given_up(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        amina = BridgedPerson(coach, bridge, AMINA)
+        await amina.says("/start")
+        stream = follower(coach)
+        stream.most_tries = 3
+        handle = coach.service.handle
+        poison = bridge.say(AMINA, "1")
+
+        async def refusing_one(event: Inbound, *args: Any, **kwargs: Any) -> Handled:
+            if event.text == "1":
+                raise Unavailable
+            return await handle(event, *args, **kwargs)
+
+        with patch.object(coach.service, "handle", refusing_one):
+            later = bridge.say(AMINA, "/progress")
+            await eventually(lambda: handled(coach, later))
+            await drained(coach)
+        assert not await handled(coach, poison)
+        assert stream.connections == 3  # tried three times, then the group went on
+        assert bridge.posts()[-1].text.startswith("Amina: ")
+
+
+async def test_while_the_database_is_away_no_message_is_given_up(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        amina = BridgedPerson(coach, bridge, AMINA)
+        await amina.says("/start")
+        stream = follower(coach)
+        stream.most_tries = 2
+        handle = coach.service.handle
+        away = True
+
+        async def database_away(event: Inbound, *args: Any, **kwargs: Any) -> Handled:
+            if away:
+                raise Unavailable
+            return await handle(event, *args, **kwargs)
+
+        async def database_up() -> bool:
+            return not away
+
+        stream.database_up = database_up
+        with patch.object(coach.service, "handle", database_away):
+            said = bridge.say(AMINA, "1")
+
+            async def tried_four_times() -> bool:
+                return stream.connections >= 5
+
+            await eventually(tried_four_times)
+            away = False
+            await eventually(lambda: handled(coach, said))
+            await drained(coach)
+        assert bridge.posts()[-1].text.startswith("Amina: Each lesson takes 1 to 3 minutes.")

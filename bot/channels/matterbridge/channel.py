@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from bot.channels.base import ChannelParts, Wiring
@@ -22,6 +23,7 @@ from bot.channels.matterbridge.inbound import CHANNEL, JSON, message_event
 from bot.channels.matterbridge.pending import PARENT_NOT_FOUND, PendingQuestions
 from bot.channels.matterbridge.stream import StreamFollower
 from bot.services.coach import UNREACHABLE, CoachService, Unavailable
+from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 300.0  # the stream has no keep-alive: this long silent, it is followed again
@@ -54,6 +56,21 @@ class GroupMessages:
         await self.service.handle(event, CHANNEL, help_link=self.help_link)
 
 
+class DatabaseProbe:
+    """Whether the database answers at all (a message it keeps refusing is then at fault)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def __call__(self) -> bool:
+        try:
+            async with self.store.unit_of_work() as uow:
+                await uow.session.execute(select(1))
+        except (DBAPIError, *UNREACHABLE):
+            return False
+        return True
+
+
 def matterbridge(wiring: Wiring) -> ChannelParts | None:
     settings = wiring.settings
     if not settings.matterbridge_url:
@@ -84,4 +101,5 @@ def matterbridge(wiring: Wiring) -> ChannelParts | None:
         per_minute=settings.matterbridge_group_per_minute,
         media_base=links,
     )
-    return ChannelParts(CHANNEL, [], delivery, StreamFollower(api, messages))
+    follower = StreamFollower(api, messages, database_up=DatabaseProbe(wiring.store))
+    return ChannelParts(CHANNEL, [], delivery, follower)

@@ -5,6 +5,7 @@ Every message carries ``text``, ``username``, ``userid``, ``protocol``, ``accoun
 gives a message relayed to its API account no id of its own, and its buffer is sent again on
 every connection; the router stamps each message with its time (to the nanosecond) once, so
 a key made of the message's own fields is the same every time the same message comes back.
+What the database cannot store (NUL, half a surrogate pair) is taken out of what is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from bot.core.channel import Buttons, Capabilities
 from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
+from bot.web.bodies import clean
 
 JSON = dict[str, Any]
 CHANNEL = Capabilities(
@@ -80,9 +82,9 @@ def bounded(value: str) -> str:
 
 def person(message: JSON) -> str | None:
     """Who wrote, within the gateway: ``protocol:userid``, or the name where there is no id."""
-    protocol = str(message.get("protocol") or "")
-    user_id = str(message.get("userid") or "")
-    username = str(message.get("username") or "")
+    protocol = clean(str(message.get("protocol") or ""))
+    user_id = clean(str(message.get("userid") or ""))
+    username = clean(str(message.get("username") or ""))
     if user_id:
         return bounded(f"{protocol}:{user_id}")
     if username:
@@ -117,10 +119,11 @@ def message_event(message: JSON, gateways: Collection[str], at: datetime) -> Inb
     text = message.get("text")
     if user is None or (text is not None and not isinstance(text, str)):
         return None
-    name = str(message.get("username") or "").strip()[:LONGEST_NAME] or None
-    sender = Sender(CHANNEL.name, bounded(gateway), user, first_name=name, group=True)
+    name = clean(str(message.get("username") or "")).strip()[:LONGEST_NAME] or None
+    sender = Sender(CHANNEL.name, bounded(clean(gateway)), user, first_name=name, group=True)
     key = event_key(message)
     kind = files_kind(message)
+    said = clean(text or "")
     if kind is not None:
-        return Inbound(sender, kind, at, key, text=text or None)
-    return typed_event(sender, key, text or "", at)
+        return Inbound(sender, kind, at, key, text=said or None)
+    return typed_event(sender, key, said, at)

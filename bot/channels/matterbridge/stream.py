@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 import aiohttp
 
 from bot.channels.matterbridge.api import MatterbridgeApi, Refused
-from bot.channels.matterbridge.inbound import JSON
+from bot.channels.matterbridge.inbound import JSON, event_key
 from bot.channels.matterbridge.lines import bounded_lines
-from bot.services.coach import Unavailable
+from bot.services.coach import Unavailable, log_id
 
 log = logging.getLogger(__name__)
 MOST_LINE = 4 * 1024 * 1024  # a relayed file (1 MB by default, in base64) fits
 STOP_GRACE_SECONDS = 10.0
+MOST_TRIES = 8  # a message refused this many times running, the database up, is skipped
 LOST = (aiohttp.ClientError, TimeoutError, OSError)
 
 
@@ -35,6 +36,10 @@ def pause_after(failures: int, first: float, longest: float) -> float:
     """Seconds before following again: ``first``, doubled at each failure up to ``longest``,
     with jitter so that several coaches do not all call at once."""
     return min(longest, first * 2.0 ** min(failures, 16)) + random.uniform(0, first)
+
+
+async def answers() -> bool:
+    return True
 
 
 def stamped(message: JSON) -> datetime | None:
@@ -59,7 +64,10 @@ class StreamFollower:
         longest_pause: float = 60.0,
         most_line: int = MOST_LINE,
         overlap: timedelta = timedelta(minutes=1),
+        database_up: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        """``database_up``: whether the database answers, asked before a message it keeps
+        refusing is given up (while it is away, every message waits for it)."""
         self.api = api
         self.handle = handle
         self.first_pause = first_pause
@@ -68,7 +76,10 @@ class StreamFollower:
         self.overlap = overlap
         self.connections = 0  # streams the bridge greeted
         self.skipped = 0  # lines that were not a message: too long, not JSON, not an object
+        self.most_tries = MOST_TRIES
+        self.database_up = database_up or answers
         self._latest: datetime | None = None
+        self._stuck: tuple[str, int] = ("", 0)  # a message the database did not take, tries
         self._stopping = asyncio.Event()
         self._busy = False
         self._task: asyncio.Task[None] | None = None
@@ -98,7 +109,7 @@ class StreamFollower:
         failures = 0
         while not self._stopping.is_set():
             try:
-                failures = await self._read(failures)
+                failures = 0 if await self._read() else failures + 1
             except Refused as refused:
                 log.warning(
                     "matterbridge refused the stream (%d): check COACH_MATTERBRIDGE_TOKEN",
@@ -111,15 +122,19 @@ class StreamFollower:
             except LOST as error:
                 log.info("matterbridge stream lost (%s)", type(error).__name__)
                 failures += 1
+            except Exception:  # following must go on whatever went wrong with one stream
+                log.exception("matterbridge stream failed")
+                failures += 1
             if self._stopping.is_set():
                 return
             with contextlib.suppress(TimeoutError):
                 pause = pause_after(failures, self.first_pause, self.longest_pause)
                 await asyncio.wait_for(self._stopping.wait(), pause)
 
-    async def _read(self, failures: int) -> int:
-        """Follow one connection until it ends; the failures counted since the last greeting."""
+    async def _read(self) -> bool:
+        """Follow one connection until it ends; whether the bridge greeted it."""
         skip_before = None if self._latest is None else self._latest - self.overlap
+        greeted = False
         async with self.api.stream(skip_before) as body:
             async for line in bounded_lines(body, self.most_line):
                 message = self._message(line)
@@ -127,7 +142,7 @@ class StreamFollower:
                     continue
                 if message.get("event") == "api_connected":
                     self.connections += 1
-                    failures = 0
+                    greeted = True
                     log.info("matterbridge stream connected")
                     continue
                 self._busy = True
@@ -137,7 +152,7 @@ class StreamFollower:
                     self._busy = False
                 if self._stopping.is_set():
                     break
-        return failures
+        return greeted
 
     def _message(self, line: bytes | None) -> JSON | None:
         if line is None:
@@ -160,7 +175,15 @@ class StreamFollower:
         try:
             await self.handle(message)
         except Unavailable:
-            raise
+            key = event_key(message)
+            tries = self._stuck[1] + 1 if self._stuck[0] == key else 1
+            self._stuck = (key, tries)
+            if tries < self.most_tries or not await self.database_up():
+                raise
+            # The database answers, yet never took this message: the group's messages
+            # after it must not wait behind it for ever.
+            log.warning("matterbridge message %s skipped after %d tries", log_id(key), tries)
+            return
         except Exception:  # one message that cannot be handled must not stop the others
             log.exception("matterbridge message not handled")
             return
