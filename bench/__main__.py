@@ -11,6 +11,7 @@ from bench import (
     telegram_intake,
     web_data,
     web_fuzz,
+    whatsapp_delivery,
     worst_answer,
 )
 
@@ -18,6 +19,7 @@ from bench import (
 def main() -> None:
     asyncio.run(service_intake.run())
     asyncio.run(telegram_delivery.run())
+    asyncio.run(whatsapp_delivery.run())
     asyncio.run(telegram_intake.run())
     asyncio.run(nudge_sweep.run())
     asyncio.run(web_fuzz.run())

@@ -4,9 +4,11 @@ Private chats get a token bucket (a steady rate with a short burst); groups and 
 bot get sliding windows (at most N messages in any window). A channel may give its private
 chats their own rate (WhatsApp: about one message every 6 s to one person) and its own
 limit for all its messages (WhatsApp: 80 a second per number, instead of the bot's 30), and
-a channel may be paused as a whole (its number's throughput reached). ``margin`` widens every window
-a little, so that network jitter between sending and arrival cannot push a platform that
-counts arrivals over its limit.
+a channel may be paused as a whole (its number's throughput reached). A channel's own limit
+is paced evenly, one message at a time: a second's worth sent at once reaches the platform
+spread out by the network, and the end of one second's burst meets the start of the next.
+``margin`` widens every window a little, so that network jitter between sending and arrival
+cannot push a platform that counts arrivals over its limit.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class RateLimiter:
     _private: dict[str, _Bucket] = field(default_factory=dict)
     _groups: dict[str, deque[float]] = field(default_factory=dict)
     _total: deque[float] = field(default_factory=deque)
-    _channel_totals: dict[str, deque[float]] = field(default_factory=dict)
+    _channel_totals: dict[str, _Bucket] = field(default_factory=dict)
     _paused: dict[str, float] = field(default_factory=dict)
 
     async def acquire(
@@ -58,19 +60,16 @@ class RateLimiter:
         private chat's own messages per second, instead of ``private_per_second``;
         ``channel``: the name under which its whole channel may be paused; ``total``: that
         channel's own messages per second, instead of counting in ``total_per_second``."""
-        window = self._total
-        if channel is not None and total is not None:
-            window = self._channel_totals.setdefault(channel, deque())
-        limit = self.limits.total_per_second if total is None else total
+        own = channel if total is not None else None
         while True:
             now = self.clock()
             wait = max(
-                _window_wait(window, now, 1.0 + self.limits.margin, limit),
+                self._total_wait(own, total, now),
                 self._own_wait(chat, group, now, rate),
                 self._channel_wait(channel, now),
             )
             if wait <= 0:
-                self._take(chat, group, now, window)
+                self._take(chat, group, now, own)
                 return True
             if give_up():
                 return False
@@ -98,6 +97,17 @@ class RateLimiter:
         total = _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second)
         return max(total, self._own_wait(chat, group, now, rate))
 
+    def _total_wait(self, channel: str | None, total: int | None, now: float) -> float:
+        limits = self.limits
+        if channel is None or total is None:
+            return _window_wait(self._total, now, 1.0 + limits.margin, limits.total_per_second)
+        # At most ``total`` in any second, counting the one that may go at once.
+        rate = (total - 1) / (1.0 + limits.margin)
+        bucket = self._channel_totals.setdefault(channel, _Bucket(1.0, now))
+        bucket.tokens = min(1.0, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        return _token_wait(bucket, rate)
+
     def _channel_wait(self, channel: str | None, now: float) -> float:
         return 0.0 if channel is None else self._paused.get(channel, 0.0) - now
 
@@ -118,14 +128,22 @@ class RateLimiter:
         bucket = self._private.setdefault(chat, _Bucket(burst, now))
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
         bucket.at = now
-        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / rate
+        return _token_wait(bucket, rate)
 
-    def _take(self, chat: str, group: bool, now: float, total: deque[float]) -> None:
-        total.append(now)
+    def _take(self, chat: str, group: bool, now: float, channel: str | None) -> None:
+        if channel is None:
+            self._total.append(now)
+        else:
+            self._channel_totals[channel].tokens -= 1
         if group:
             self._groups[chat].append(now)
         else:
             self._private[chat].tokens -= 1
+
+
+def _token_wait(bucket: _Bucket, rate: float) -> float:
+    # A wait too small to move the clock on would be waited for ever.
+    return 0.0 if bucket.tokens >= 1 - 1e-9 else (1 - bucket.tokens) / rate
 
 
 def _window_wait(window: deque[float], now: float, span: float, limit: int) -> float:
