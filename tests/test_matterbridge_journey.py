@@ -126,6 +126,28 @@ async def test_a_reply_to_the_coachs_post_is_answered_and_a_reply_to_a_person_is
         assert (await learner_row(coach, CHIDI)).language is None
 
 
+async def test_a_reply_practice_is_done_by_replying_to_the_coachs_post_in_the_group(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        amina = BridgedPerson(coach, bridge, AMINA)
+        await amina.says("/start")
+        await amina.says("1")
+        await amina.says("1")
+        said = await amina.says("2")  # Replies
+        assert said[0].endswith("Reply to the next message.\n\nReply to me\n\n1. Skip this task")
+        assert await amina.says("done") == []  # not a reply: group talk
+        before = len(bridge.posts())
+        to_bilal = bridge.say(AMINA, "done", parent_id="whatsapp 3EB0C767D26A1D8A")
+        to_the_coach = bridge.say(AMINA, "done", parent_id="msg-parent-not-found")
+        for message in (to_bilal, to_the_coach):
+            await eventually(lambda message=message: handled(coach, message))  # type: ignore[misc]
+        await drained(coach)
+        posts = [post.text for post in bridge.posts()[before:]]
+        assert len(posts) == 1 and posts[0].startswith("Amina: Good.\n\nDid you reply?")
+        assert (await learner_row(coach, AMINA)).choices  # the quiz waits
+
+
 async def test_a_misunderstood_number_costs_one_message(database_url: str, engine: object) -> None:
     async with coach_on_matterbridge(database_url) as (coach, bridge):
         amina = BridgedPerson(coach, bridge, AMINA)

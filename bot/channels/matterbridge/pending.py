@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.numbers import typed_number
-from bot.store.tables import Learner
+from bot.store.tables import Learner, OutboxRow
 from bot.store.unit_of_work import Store
 
 PARENT_NOT_FOUND = "msg-parent-not-found"  # Matterbridge's word for a parent it has no id of
@@ -39,13 +39,35 @@ class PendingQuestions:
             )
         return bool(choices)
 
+    async def latest_tag(self, sender: Sender) -> str | None:
+        """The tag of the newest message the coach sent this person that has one (the
+        message a practice task asks them to reply to)."""
+        async with self.store.unit_of_work() as uow:
+            return await uow.session.scalar(
+                select(OutboxRow.tag)
+                .join(Learner, Learner.id == OutboxRow.learner_id)
+                .where(
+                    Learner.channel == sender.channel,
+                    Learner.chat_id == sender.chat_id,
+                    Learner.user_id == sender.user_id,
+                    OutboxRow.tag.is_not(None),
+                )
+                .order_by(OutboxRow.id.desc())
+                .limit(1)
+            )
+
     async def addressed(self, event: Inbound, replied_to_coach: bool = False) -> Inbound:
         """The event, marked as meant for the coach when it is a number that answers it, or
-        a reply to the coach's post from a person it is waiting for."""
+        a reply to the coach's post from a person it is waiting for. Such a reply is taken
+        as a reply to the newest tagged message the coach sent that person: the bridge does
+        not say which of the coach's posts it answers, only that it is one of them."""
         if event.kind is not InboundKind.TEXT:
             return event
         if typed_number(event.text or "") is None and not replied_to_coach:
             return event
         if not await self.waiting(event.sender):
             return event
-        return replace(event, addressed=True)
+        if not replied_to_coach:
+            return replace(event, addressed=True)
+        tag = await self.latest_tag(event.sender)
+        return replace(event, addressed=True, reply_to_tag=tag)
