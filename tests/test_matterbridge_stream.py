@@ -220,3 +220,17 @@ async def test_while_the_database_is_away_no_message_is_given_up(
             await eventually(lambda: handled(coach, said))
             await drained(coach)
         assert bridge.posts()[-1].text.startswith("Amina: Each lesson takes 1 to 3 minutes.")
+
+
+async def test_a_stream_lost_after_the_bridge_greeted_it_is_followed_again_soon(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_matterbridge(database_url) as (coach, bridge):
+        stream = follower(coach)
+        stream.first_pause, stream.longest_pause = 0.1, 5.0
+        started = asyncio.get_running_loop().time()
+        for times in range(2, 7):  # five losses in a row, each after a greeting
+            bridge.break_streams()
+            await connected(coach, times)
+        # Growing pauses would take 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s; each is 0.2 to 0.3 s.
+        assert asyncio.get_running_loop().time() - started < 3.0

@@ -4,7 +4,8 @@ followed again after a growing pause.
 On each connection the bridge sends its whole buffer again (``/api/messages`` is not cleared
 on read either), so a message may come any number of times: the coach service recognises
 each by its key and changes nothing the second time. A message the database could not take
-is not skipped: the stream is dropped and followed again, and the buffer brings it back.
+is not skipped: the stream is dropped and followed again, and the buffer brings it back (it
+is given up only when the database answers yet refused it ``most_tries`` times running).
 ``skip_before`` asks the bridge to leave out what was handled more than ``overlap`` ago.
 """
 
@@ -38,7 +39,7 @@ def pause_after(failures: int, first: float, longest: float) -> float:
     return min(longest, first * 2.0 ** min(failures, 16)) + random.uniform(0, first)
 
 
-async def answers() -> bool:
+async def assumed_up() -> bool:
     return True
 
 
@@ -77,11 +78,12 @@ class StreamFollower:
         self.connections = 0  # streams the bridge greeted
         self.skipped = 0  # lines that were not a message: too long, not JSON, not an object
         self.most_tries = MOST_TRIES
-        self.database_up = database_up or answers
+        self.database_up = database_up or assumed_up
         self._latest: datetime | None = None
         self._stuck: tuple[str, int] = ("", 0)  # a message the database did not take, tries
         self._stopping = asyncio.Event()
         self._busy = False
+        self._greeted = False  # the stream being followed was greeted by the bridge
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -106,10 +108,12 @@ class StreamFollower:
         await self.api.close()
 
     async def _follow(self) -> None:
-        failures = 0
+        failures = 0  # since the bridge last greeted a stream (or the database last answered)
         while not self._stopping.is_set():
+            self._greeted = False
             try:
-                failures = 0 if await self._read() else failures + 1
+                await self._read()
+                failures = 0 if self._greeted else failures + 1
             except Refused as refused:
                 log.warning(
                     "matterbridge refused the stream (%d): check COACH_MATTERBRIDGE_TOKEN",
@@ -118,23 +122,22 @@ class StreamFollower:
                 failures += 1
             except Unavailable:
                 log.warning("database unavailable: the bridge's buffer will bring it again")
-                failures += 1
+                failures += 1  # the pause grows while the database is away
             except LOST as error:
                 log.info("matterbridge stream lost (%s)", type(error).__name__)
-                failures += 1
+                failures = 1 if self._greeted else failures + 1
             except Exception:  # following must go on whatever went wrong with one stream
                 log.exception("matterbridge stream failed")
-                failures += 1
+                failures = 1 if self._greeted else failures + 1
             if self._stopping.is_set():
                 return
             with contextlib.suppress(TimeoutError):
                 pause = pause_after(failures, self.first_pause, self.longest_pause)
                 await asyncio.wait_for(self._stopping.wait(), pause)
 
-    async def _read(self) -> bool:
-        """Follow one connection until it ends; whether the bridge greeted it."""
+    async def _read(self) -> None:
+        """Follow one connection until it ends."""
         skip_before = None if self._latest is None else self._latest - self.overlap
-        greeted = False
         async with self.api.stream(skip_before) as body:
             async for line in bounded_lines(body, self.most_line):
                 message = self._message(line)
@@ -142,7 +145,7 @@ class StreamFollower:
                     continue
                 if message.get("event") == "api_connected":
                     self.connections += 1
-                    greeted = True
+                    self._greeted = True
                     log.info("matterbridge stream connected")
                     continue
                 self._busy = True
@@ -152,7 +155,6 @@ class StreamFollower:
                     self._busy = False
                 if self._stopping.is_set():
                     break
-        return greeted
 
     def _message(self, line: bytes | None) -> JSON | None:
         if line is None:
