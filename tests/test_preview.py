@@ -163,3 +163,33 @@ async def test_trainer_pages_are_off_without_a_configured_token(tmp_path: Path) 
         assert "COACH_TRAINER_TOKEN" in await response.text()
         assert (await signs_in(client, "")).status == 404
     await coach.store.close()
+
+
+async def test_a_preview_has_a_banner_a_way_back_and_every_language(tmp_path: Path) -> None:
+    coach, client = await preview_client(tmp_path, "s3cret")
+    async with client:
+        await signs_in(client, "s3cret")
+        index = await (await client.get("/trainer")).text()
+        assert '<bdi lang="ar" dir="rtl">العربية</bdi>' in index
+        assert '<bdi lang="uk" dir="ltr">Українська</bdi>' in index
+        assert (
+            'href="/trainer/figures"' in index and 'href="/trainer/lessons/warmup-photo"' in index
+        )
+        opened = await client.get(
+            "/trainer/preview", params={"lesson": "warmup-photo", "lang": "ar"}
+        )
+        page = await opened.text()
+        assert opened.url.path == "/trainer/preview/warmup-photo/ar"
+        assert '<html lang="ar" dir="rtl"' in page
+        banner = page.split('<div class="preview-bar"', 1)[1].split("</div>", 1)[0]
+        assert "<strong>Preview</strong>" in banner and 'href="/trainer"' in banner
+        assert 'aria-current="true"><bdi lang="ar" dir="rtl">العربية</bdi>' in banner
+        assert "lesson=warmup-photo&amp;lang=fr" in banner
+        assert '<link rel="stylesheet" href="/static/trainer-preview.css">' in page
+        assert (await client.get("/static/trainer-preview.css")).status == 200
+        assert (await client.get("/trainer/preview/nope/ar")).status == 404
+        assert (await client.get("/trainer/preview/warmup-photo/xx")).status == 404
+        await client.post("/trainer/sign-out")
+        gone = await client.get("/trainer/preview/warmup-photo/ar", allow_redirects=False)
+        assert gone.status == 303 and gone.headers["Location"] == "/trainer"
+    await coach.store.close()

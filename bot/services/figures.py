@@ -138,8 +138,11 @@ async def preview_learners(session: AsyncSession, ids: Sequence[int]) -> set[int
     return {learner for learner in await session.scalars(query) if learner is not None}
 
 
-async def read_events(store: Store, filters: Filters) -> EventLog:
-    """Every event of learners who match the filters, trainers' previews left out."""
+async def read_events(
+    store: Store, filters: Filters, names: Sequence[str] | None = None
+) -> EventLog:
+    """The events (all, or those ``names``) of learners who match the filters, trainers'
+    previews left out."""
     previews = select(EventRow.learner_id).where(
         EventRow.name == PREVIEW_OPENED, EventRow.learner_id.is_not(None)
     )
@@ -149,6 +152,8 @@ async def read_events(store: Store, filters: Filters) -> EventLog:
         .where(EventRow.learner_id.not_in(previews))
         .order_by(EventRow.at, EventRow.id)
     )
+    if names is not None:
+        query = query.where(EventRow.name.in_(list(names)))
     if filters.language:
         query = query.where(Learner.language == filters.language)
     if filters.channel:
@@ -291,5 +296,5 @@ async def course_figures(
 
 
 async def one_lesson(store: Store, lesson: Lesson, filters: Filters) -> LessonFigures:
-    log = await read_events(store, filters)
+    log = await read_events(store, filters, LESSON_EVENTS)
     return lesson_figures(lesson, log.lessons.get(lesson.id, []), filters)

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 from bot.services.figures import SMALL, StepFigures, shown
 
-WIDTH, ROW, LABEL, GAP = 640, 30, 170, 4
+WIDTH, ROW, LABEL, GAP = 440, 30, 110, 4
 
 
 def funnel_svg(title: str, steps: Sequence[StepFigures]) -> str:
     """One bar per step: how many learners reached it; the part who stopped there darker."""
     most = max([SMALL, *(step.reached for step in steps)])
-    room = WIDTH - LABEL - 110
+    room = WIDTH - LABEL - 125
     bars = []
     for index, step in enumerate(steps):
         y = index * ROW
@@ -51,4 +51,4 @@ def _length(count: int, most: int, room: int) -> int:
 
 
 def _short(step_id: str) -> str:
-    return step_id if len(step_id) <= 22 else step_id[:21] + "…"
+    return step_id if len(step_id) <= 14 else step_id[:13] + "…"
