@@ -44,6 +44,7 @@ class RateLimiter:
     _total: deque[float] = field(default_factory=deque)
     _channel_totals: dict[str, _Bucket] = field(default_factory=dict)
     _paused: dict[str, float] = field(default_factory=dict)
+    _lines: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def acquire(
         self,
@@ -62,18 +63,31 @@ class RateLimiter:
         channel's own messages per second, instead of counting in ``total_per_second``."""
         own = channel if total is not None else None
         while True:
-            now = self.clock()
-            wait = max(
-                self._total_wait(own, total, now),
-                self._own_wait(chat, group, now, rate),
-                self._channel_wait(channel, now),
+            chat_wait = max(
+                self._own_wait(chat, group, self.clock(), rate),
+                self._channel_wait(channel, self.clock()),
             )
-            if wait <= 0:
-                self._take(chat, group, now, own)
-                return True
+            if chat_wait <= 0:
+                break
             if give_up():
                 return False
-            await self.sleep(wait)
+            await self.sleep(chat_wait)
+        # Then in line for the limit chats share: the first in line alone watches the clock,
+        # instead of every waiting chat waking at each free place.
+        async with self._lines.setdefault(own or "", asyncio.Lock()):
+            while True:
+                now = self.clock()
+                wait = max(
+                    self._total_wait(own, total, now),
+                    self._own_wait(chat, group, now, rate),
+                    self._channel_wait(channel, now),
+                )
+                if wait <= 0:
+                    self._take(chat, group, now, own)
+                    return True
+                if give_up():
+                    return False
+                await self.sleep(wait)
 
     def pause(self, chat: str, seconds: float) -> None:
         """The platform asked to wait before writing to this chat (or this channel, by its
