@@ -72,7 +72,7 @@ class HandoffPages:
             "times": Table(
                 "times",
                 "Times to claim and to close",
-                ("of", *TIMES),
+                ("group", *TIMES),
                 (times_row(figures.overall, "all requests"),),
             ),
             "languages": Table(

@@ -121,7 +121,7 @@ def table_html(table: Table, csv_href: str) -> str:
         cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in rest)
         body.append(f'<tr><th scope="row" dir="auto">{html.escape(first)}</th>{cells}</tr>')
     if not table.rows:
-        body.append(f'<tr><td colspan="{len(table.header)}">No learners yet.</td></tr>')
+        body.append(f'<tr><td colspan="{len(table.header)}">Nothing yet.</td></tr>')
     return (
         f'<table id="{table.name}"><caption>{html.escape(table.caption)} '
         f'<a class="csv" href="{html.escape(csv_href)}" download>CSV</a></caption>'
