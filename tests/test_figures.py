@@ -186,3 +186,40 @@ async def test_figures_are_for_signed_in_trainers_only(trainer: TestClient[Any, 
     assert (await trainer.get("/trainer/lessons/first-steps/nope.csv")).status == 404
     empty = await download(trainer, "/trainer/lessons/first-steps/funnel.csv")
     assert empty == expected_funnel([])
+
+
+async def test_a_learner_came_back_when_they_did_something_within_a_day(
+    trainer_coach: Coach,
+) -> None:
+    """A volunteer's action about their request is not the learner coming back."""
+    store = trainer_coach.store
+    sent = utc_now() - timedelta(days=3)
+    after = {"back": timedelta(hours=2), "late": timedelta(hours=30), "desk": timedelta(hours=1)}
+    async with store.unit_of_work() as uow:
+        for number in range(15):
+            row = Learner(
+                channel="telegram",
+                chat_id=str(number),
+                user_id=str(number),
+                language="en",
+                status="active",
+                timezone="Europe/Paris",
+                choices=[],
+                reviews=[],
+                created_at=sent,
+                last_seen_at=sent,
+            )
+            uow.session.add(row)
+            await uow.session.flush()
+            await uow.record(row.id, "nudge_sent", {"kind": "lesson", "number": 1}, sent)
+            how = list(after)[number % 3]
+            name, data = ("handoff_claimed", {"handoff": 1}) if how == "desk" else ("step_done", {})
+            await uow.record(row.id, name, data, sent + after[how])
+    reminders = await download_figures(trainer_coach, "reminders")
+    assert reminders[1] == ["lesson", "15", "15", "5", "33 %"]
+
+
+async def download_figures(coach: Coach, table: str) -> list[list[str]]:
+    async with TestClient(TestServer(coach.web)) as client:
+        await signs_in(client)
+        return await download(client, f"/trainer/figures/{table}.csv")

@@ -163,7 +163,7 @@ async def read_events(
         rows = (await uow.session.execute(query)).all()
     for learner, name, data, at in rows:
         event = Event(learner, name, data or {}, at)
-        if name not in NOT_THE_LEARNER:
+        if name not in NOT_THE_LEARNER and not _desk_action(name, event.data):
             log.activity[learner].append(at)
         if name == "nudge_sent":
             if filters.within(at):
@@ -171,6 +171,11 @@ async def read_events(
         elif name in LESSON_EVENTS and isinstance(event.data.get("lesson"), str):
             log.lessons[event.data["lesson"]].append(event)
     return log
+
+
+def _desk_action(name: str, data: dict[str, Any]) -> bool:
+    """An event about a learner's request that a volunteer or the clock caused, not them."""
+    return "handoff" in data and not name.startswith("handoff_learner_")
 
 
 def lesson_figures(
