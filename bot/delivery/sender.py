@@ -199,7 +199,6 @@ class OutboxSender:
             await self.held.hold(message.id, str(held))
             return True
         except Transient as error:
-            send_result(message.channel, "retry")
             return await self._transient(message, str(error))
         except Rejected as error:
             log.warning("message %d refused: %s", message.id, error)
@@ -213,8 +212,10 @@ class OutboxSender:
     async def _transient(self, message: OutboundMessage, error: str) -> bool:
         if message.attempts + 1 >= self.max_attempts:
             log.warning("message %d failed %d times; given up", message.id, self.max_attempts)
+            send_result(message.channel, "failed")
             await self.queue.failed(message.id, error)
             return True
+        send_result(message.channel, "retry")
         delay = backoff(message.attempts + 1)
         log.info("message %d not sent (%s); again in %.0f s", message.id, error, delay)
         until = self.clock() + timedelta(seconds=delay)
