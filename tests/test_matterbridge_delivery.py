@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from bot.delivery.errors import Rejected, RetryAfter, Transient
+from bot.channels.matterbridge.delivery import GroupWindow
+from bot.delivery.errors import Rejected, Transient
 from bot.store.outbox import OutboundMessage
 from tests.fakes.matterbridge_api import GATEWAY, TOKEN, fake_matterbridge
 from tests.matterbridge_learner import coach_on_matterbridge, delivery
@@ -41,12 +44,7 @@ async def test_the_bridges_answers_are_retried_refused_or_waited_for(
         assert [(p.gateway, p.text, p.username) for p in bridge.posts()] == [
             (GATEWAY, "Amina: hello", "Coach")
         ]
-        posting.window.limit = 1
-        with pytest.raises(RetryAfter) as waiting:
-            await posting.deliver(outbound(5, "Bilal: hello"))
-        assert 0 < waiting.value.seconds <= 60 * 1.03
         await bridge.go_away()
-        posting.window.limit = 20
         with pytest.raises(Transient):
             await posting.deliver(outbound(6, "Bilal: hello"))
 
@@ -63,6 +61,31 @@ async def test_a_post_without_the_token_is_refused_by_the_bridge(
         with pytest.raises(Transient):
             await delivery(coach).deliver(outbound(1, "Amina: hello"))
         assert bridge.posts() == [] and bridge.refused >= 1
+
+
+class Posted:
+    """The outbox's record of posts to a gateway, as the group window reads it."""
+
+    def __init__(self, times: list[datetime]) -> None:
+        self.times = times
+
+    async def posted_since(self, channel: str, gateway: str, since: datetime) -> list[datetime]:
+        return [time for time in self.times if time >= since]
+
+
+async def test_a_group_at_its_limit_waits_until_its_oldest_post_of_the_minute_is_a_minute_old() -> (
+    None
+):
+    now = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    minute = [now - timedelta(seconds=seconds) for seconds in (59, 30, 10)]
+    window = GroupWindow(Posted(minute), 3, 60.0, lambda: now)  # type: ignore[arg-type]
+    assert await window.wait(GATEWAY) == pytest.approx(60 * 1.03 - 59)
+    window.limit = 4
+    assert await window.wait(GATEWAY) == 0.0
+    window.limit = 2
+    assert await window.wait(GATEWAY) == pytest.approx(60 * 1.03 - 30)
+    later = GroupWindow(Posted(minute), 3, 60.0, lambda: now + timedelta(seconds=3))  # type: ignore[arg-type]
+    assert await later.wait(GATEWAY) == 0.0
 
 
 def test_a_lesson_picture_or_sound_is_a_line_of_words_in_the_learners_language() -> None:

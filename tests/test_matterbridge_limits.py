@@ -10,16 +10,17 @@ import pytest
 from bot.app import build
 from bot.core.channel import Buttons
 from tests.conftest import settings_for
-from tests.fakes.matterbridge_api import Person
+from tests.fakes.matterbridge_api import GATEWAY, Person, fake_matterbridge
 from tests.matterbridge_learner import (
     GREETING,
     BridgedPerson,
     coach_on_matterbridge,
     delivery,
     everyone_says,
+    follower,
     said_to,
 )
-from tests.telegram_learner import _shared_catalogs
+from tests.telegram_learner import _shared_catalogs, drained, eventually
 
 LANGUAGES = "Choose your language.\n\n1. English\n2. Français\n3. العربية"
 
@@ -34,14 +35,16 @@ async def test_the_group_never_gets_more_than_its_limit_and_everyone_is_answered
     async with coach_on_matterbridge(database_url) as (coach, bridge):
         window = delivery(coach).window
         assert (window.limit, window.seconds) == (20, 60.0)
-        window.seconds = 1.0  # the same rule on a shorter clock: 20 posts in any second
+        # The same rule on a shorter clock and a lower limit, so that thirty people starting
+        # at once would overrun it: 2 posts in any second.
+        window.seconds, window.limit = 1.0, 2
         group = people(30)
         learners = [BridgedPerson(coach, bridge, person) for person in group]
         posts = await everyone_says([(learner, "/start") for learner in learners])
         names = tuple(person.name for person in group)
         for person in group:
             assert said_to(person.name, posts, names) == [f"{GREETING}\n\n{LANGUAGES}"]
-        assert bridge.most_in_any(1.0) <= 20
+        assert bridge.most_in_any(1.0) <= 2
 
 
 async def test_replies_waiting_for_the_limit_go_out_together(
@@ -89,3 +92,28 @@ async def test_the_group_limit_comes_from_the_settings(
         assert "matterbridge" not in coach.channels
     finally:
         await coach.store.close()
+
+
+async def test_the_groups_limit_holds_across_a_restart_and_for_every_coach_process(
+    database_url: str, engine: object
+) -> None:
+    async with fake_matterbridge() as bridge:
+        async with coach_on_matterbridge(database_url, bridge, matterbridge_group_per_minute=2) as (
+            coach,
+            _,
+        ):
+            for person in people(2):
+                await BridgedPerson(coach, bridge, person).says("/start")
+            assert len(bridge.posts()) == 2
+        async with coach_on_matterbridge(database_url, bridge, matterbridge_group_per_minute=2) as (
+            again,
+            _,
+        ):
+            assert await delivery(again).window.wait(GATEWAY) > 55.0
+
+            async def bridge_repeated_both() -> bool:
+                return follower(again).handed >= 2
+
+            await eventually(bridge_repeated_both)
+            await drained(again)
+            assert len(bridge.posts()) == 2  # what the bridge held again was not answered twice

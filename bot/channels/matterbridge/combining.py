@@ -1,4 +1,5 @@
-"""Several outbox messages to one gateway sent as one post, so a busy group gets fewer.
+"""Several outbox messages to one gateway sent as one post, so a busy group gets fewer; and
+the posts a gateway got lately, counted from the outbox (so every coach process counts them).
 
 The sender claims a chat's due messages together and sends them in order; the first one's
 post also carries those claimed after it (other people's replies, or the second half of a
@@ -8,9 +9,11 @@ when the sender comes to them (now, or after a restart) nothing is posted again.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
 
-from bot.store.delivery_queue import SENDING
+from sqlalchemy import func, select, update
+
+from bot.store.delivery_queue import SENDING, SENT
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
@@ -55,3 +58,20 @@ class CombinedPosts:
                 .where(OutboxRow.id.in_(message_ids))
                 .values(platform_message_id=post_id)
             )
+
+    async def posted_since(self, channel: str, gateway: str, since: datetime) -> list[datetime]:
+        """When each post to ``gateway`` since ``since`` went out, oldest first (a post that
+        carried several messages counts once)."""
+        async with self.store.unit_of_work() as uow:
+            times = await uow.session.scalars(
+                select(func.min(OutboxRow.sent_at))
+                .where(
+                    OutboxRow.channel == channel,
+                    OutboxRow.chat_id == gateway,
+                    OutboxRow.status == SENT,
+                    OutboxRow.sent_at >= since,
+                    OutboxRow.platform_message_id.is_not(None),
+                )
+                .group_by(OutboxRow.platform_message_id)
+            )
+            return sorted(time for time in times if time is not None)

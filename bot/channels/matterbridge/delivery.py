@@ -2,7 +2,8 @@
 
 A group takes at most ``per_minute`` posts in any minute (20 unless configured): the limit
 is kept here rather than by the sender's group window, because one post may carry the
-replies to several people (see ``combining``) and counts once. When the group is at its
+replies to several people (see ``combining``) and counts once, and it is counted from the
+outbox, so that it holds for every coach process. When the group is at its
 limit the message waits in the outbox (``RetryAfter``), and the messages for the gateway
 gather behind it, to go out together in the next post.
 
@@ -12,9 +13,8 @@ the group's data), else a few words saying it is left out.
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -24,6 +24,7 @@ from bot.channels.matterbridge.inbound import CHANNEL
 from bot.core.text import N_, Msg, Verbatim
 from bot.delivery.errors import Rejected, RetryAfter, Transient
 from bot.i18n import Catalogs
+from bot.services.coach import utc_now
 from bot.services.rendering import right_to_left
 from bot.store.outbox import OutboundMessage
 
@@ -38,26 +39,25 @@ LEFT_OUT: dict[str, Msg] = {
 
 
 class GroupWindow:
-    """At most ``limit`` posts to one gateway in any ``seconds``."""
+    """At most ``limit`` posts to one gateway in any ``seconds``, counted from the outbox:
+    a gateway's messages are sent by one coach process at a time, so the count holds for
+    all of them, and after a restart."""
 
-    def __init__(self, limit: int, seconds: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, posts: CombinedPosts, limit: int, seconds: float, clock: Callable[[], datetime]
+    ) -> None:
+        self.posts = posts
         self.limit = limit
         self.seconds = seconds
         self.clock = clock
-        self._posts: dict[str, deque[float]] = {}
 
-    def wait(self, gateway: str) -> float:
+    async def wait(self, gateway: str) -> float:
         """Seconds before one more post fits; 0 when it fits now."""
-        now, span = self.clock(), self.seconds * MARGIN
-        posts = self._posts.setdefault(gateway, deque())
-        while posts and posts[0] <= now - span:
-            posts.popleft()
-        if len(posts) < self.limit:
+        now, span = self.clock(), timedelta(seconds=self.seconds * MARGIN)
+        times = await self.posts.posted_since(CHANNEL.name, gateway, now - span)
+        if len(times) < self.limit:
             return 0.0
-        return posts[len(posts) - self.limit] + span - now
-
-    def count(self, gateway: str) -> None:
-        self._posts.setdefault(gateway, deque()).append(self.clock())
+        return max(0.001, (times[len(times) - self.limit] + span - now).total_seconds())
 
 
 class MatterbridgeDelivery:
@@ -73,7 +73,7 @@ class MatterbridgeDelivery:
         per_minute: int,
         media_base: str | None = None,
         window_seconds: float = WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """``media_base``: the web address lesson media are served under (``/curriculum/``),
         when the operator allows links; None to describe them in words."""
@@ -82,7 +82,7 @@ class MatterbridgeDelivery:
         self.catalogs = catalogs
         self.username = username
         self.media_base = media_base
-        self.window = GroupWindow(per_minute, window_seconds, clock)
+        self.window = GroupWindow(posts, per_minute, window_seconds, clock)
 
     def is_group(self, chat_id: str) -> bool:
         """The group's limit is the window here, which counts posts, not outbox messages."""
@@ -92,7 +92,7 @@ class MatterbridgeDelivery:
         already = await self.posts.posted_as(message.id)
         if already is not None:
             return already
-        wait = self.window.wait(message.chat_id)
+        wait = await self.window.wait(message.chat_id)
         if wait > 0:
             raise RetryAfter(wait)
         carried, text = await self._combined(message)
@@ -104,7 +104,6 @@ class MatterbridgeDelivery:
             raise Transient(str(refused)) from refused
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise Transient(type(error).__name__) from error
-        self.window.count(message.chat_id)
         post_id = f"mb:{message.id}"
         await self.posts.carried([m.id for m in carried], post_id)
         return post_id

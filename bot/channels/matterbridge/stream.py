@@ -77,6 +77,7 @@ class StreamFollower:
         self.overlap = overlap
         self.connections = 0  # streams the bridge greeted
         self.skipped = 0  # lines that were not a message: too long, not JSON, not an object
+        self.handed = 0  # messages handed to the coach (again, when the bridge repeats them)
         self.most_tries = MOST_TRIES
         self.database_up = database_up or assumed_up
         self._latest: datetime | None = None
@@ -189,6 +190,7 @@ class StreamFollower:
         except Exception:  # one message that cannot be handled must not stop the others
             log.exception("matterbridge message not handled")
             return
+        self.handed += 1
         moment = stamped(message)
         if moment is not None and (self._latest is None or moment > self._latest):
             self._latest = moment
