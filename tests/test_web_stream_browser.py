@@ -178,3 +178,20 @@ def test_messages_written_while_the_page_is_open_appear_without_a_poll(
     texts = page.locator(".msg.bot .text").all_inner_texts()
     assert len(texts) == len(set(texts))  # nothing shown twice
     context.close()
+
+
+def test_where_streams_do_not_get_through_the_page_polls(browser: Any, served: Served) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
+    context.route(re.compile(r".*/stream\?.*"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto(served.url)
+    page.get_by_role("button", name="English").wait_for()
+    credential = page.evaluate("localStorage.getItem('coach:c')")
+    chat_id = served.coach.web[CONVERSATION_KEYS].chat_id(credential)
+    assert chat_id is not None
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(path(r.url)) if "?after=" in r.url else None)
+    served.run(write(served.coach.store, chat_id, "Through a proxy that cuts streams"))
+    page.locator(".msg.bot", has_text="Through a proxy that cuts streams").wait_for(timeout=15000)
+    assert polls and all(p.startswith("api/webchat/<c>?after=") for p in polls)
+    context.close()

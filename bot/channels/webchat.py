@@ -68,6 +68,7 @@ FILE_KINDS = {
 }
 NO_CONVERSATION = N_("This conversation was not found. Please open the chat again to start anew.")
 MAX_PARTS = 20
+WRITE_SECONDS = 30.0
 
 
 def check_action(body: dict[str, Any]) -> None:
@@ -179,7 +180,7 @@ class WebChat:
         )
         await response.prepare(request)
         try:
-            await response.write(opening_bytes(settings))
+            await _write(response, opening_bytes(settings))
             beats = 0
             while not stream.ended and beats < settings.lifetime_beats:
                 stream.news.clear()
@@ -190,9 +191,10 @@ class WebChat:
                         await stream.news.wait()
                 except TimeoutError:
                     beats += 1
-                    await response.write(HEARTBEAT)
-        except (ConnectionError, Unavailable):
-            return response  # the page went away, or the database: the page reconnects later
+                    await _write(response, HEARTBEAT)
+        except (ConnectionError, TimeoutError, Unavailable):
+            # The page went away or stopped reading, or the database did: it reconnects later.
+            return response
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
@@ -208,7 +210,7 @@ class WebChat:
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
-            await response.write(event_bytes(stream.after, body))
+            await _write(response, event_bytes(stream.after, body))
 
     async def get(self, request: web.Request) -> web.Response:
         """Everything sent to this conversation after the message id ``after``."""
@@ -377,6 +379,12 @@ class WebChat:
             "direction": "rtl" if self.catalogs.is_rtl(message.language) else "ltr",
             "asks": asked_gesture(self.service.courses.course, message.tag),
         }
+
+
+async def _write(response: web.StreamResponse, data: bytes) -> None:
+    """Write within a bound: a page that stops reading does not hold its stream for ever."""
+    async with asyncio.timeout(WRITE_SECONDS):
+        await response.write(data)
 
 
 def web_chat(wiring: Wiring) -> ChannelParts:

@@ -126,8 +126,10 @@ def make_app(
     async def openapi(_request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)
 
+    page = chat_page(settings, sentences, static)
+    static.seal(page.version())
     every = [
-        *chat_page(settings, sentences, static).routes(),
+        *page.routes(),
         web.get("/healthz", health),
         web.get("/api/openapi.json", openapi),
         *static.routes(),

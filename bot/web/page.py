@@ -86,6 +86,11 @@ class ChatPage:
             self._pages[code] = html, f'"{hashlib.sha256(html.encode()).hexdigest()[:16]}"'
         return self._pages[code]
 
+    def version(self) -> str:
+        """One hash of the page in every language: it changes with any word or file."""
+        tags = "".join(self.rendered(code)[1] for code in sorted(self.catalogs.languages))
+        return hashlib.sha256(tags.encode()).hexdigest()[:12]
+
     async def page(self, request: web.Request) -> web.Response:
         """The page, checked each time: a page the phone has is answered 304, a few bytes."""
         code = self.catalogs.best_match(language_hint(request), self.default_language)

@@ -49,17 +49,23 @@ class StaticFiles:
 
     def __init__(self, folder: Path) -> None:
         self.files: dict[str, StaticFile] = {}
+        self._worker = ""
         paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in TYPES)
         marked = [p for p in paths if b"{{url:" in p.read_bytes()]
-        for path in [p for p in paths if p not in marked] + sorted(
-            marked, key=lambda p: p.name == SERVICE_WORKER
-        ):
-            self._add(path.name, path.read_text(encoding="utf-8"), TYPES[path.suffix])
+        for path in [p for p in paths if p not in marked] + marked:
+            if path.name == SERVICE_WORKER:
+                self._worker = path.read_text(encoding="utf-8")
+            else:
+                self._add(path.name, path.read_text(encoding="utf-8"), TYPES[path.suffix])
+
+    def seal(self, page_version: str) -> None:
+        """Add the service worker, which names the shell's files and the page's version, so
+        that it changes (and the phones' copies of the shell with it) when any of them does."""
+        shell = ", ".join(f"'{self.url(n)}'" for n in SHELL if n in self.files)
+        text = self._worker.replace("{{shell}}", shell).replace("{{version}}", page_version)
+        self._add(SERVICE_WORKER, text, TYPES[".js"])
 
     def _add(self, name: str, text: str, content_type: str) -> None:
-        if name == SERVICE_WORKER:
-            shell = [self.url(n) for n in SHELL if n in self.files]
-            text = text.replace("{{shell}}", ", ".join(f"'{u}'" for u in shell))
         text = URL_MARK.sub(lambda mark: self.url(mark.group(1)), text)
         if content_type == "text/javascript":
             text = compact_script(text)

@@ -94,7 +94,9 @@ class Streams:
         self._by_client: dict[str, int] = {}
         self._count = 0
         self._check: asyncio.Task[None] | None = None
+        self._checks: set[asyncio.Task[None]] = set()  # cancelled, until they have ended
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending = f"{PENDING}.{id(self)}"  # each instance its own, in a shared session
 
     @contextlib.contextmanager
     def open(self, chat_id: str, client: str, key: str | None, after: int) -> Iterator[Stream]:
@@ -177,7 +179,17 @@ class Streams:
                 event.remove(Session, name, listener)
         if self._check is not None:
             self._check.cancel()
+            self._checks.add(self._check)
+            self._check.add_done_callback(self._checks.discard)
             self._check = None
+
+    async def close(self) -> None:
+        """End every stream, and wait for the database check to end."""
+        self.stop()
+        for task in [*self._checks, *([self._check] if self._check else [])]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _ours(self, session: Session) -> bool:
         return session.bind is self.store.engine.sync_engine
@@ -191,15 +203,15 @@ class Streams:
             if isinstance(row, OutboxRow) and row.channel == self.channel
         }
         if chats:
-            session.info.setdefault(PENDING, set()).update(chats)
+            session.info.setdefault(self._pending, set()).update(chats)
 
     def _committed(self, session: Session) -> None:
-        chats = session.info.pop(PENDING, None)
+        chats = session.info.pop(self._pending, None)
         if chats and self._loop is not None:
             self._loop.call_soon_threadsafe(self.wake, chats)
 
     def _rolled_back(self, session: Session) -> None:
-        session.info.pop(PENDING, None)
+        session.info.pop(self._pending, None)
 
     async def _check_database(self) -> None:
         """Rows another process wrote: one query for every open conversation, now and then."""
@@ -242,7 +254,7 @@ class Stopping:
     async def stop(self, _app: web.Application) -> None:
         self.stopped = True
         for streams in self.watched:
-            streams.stop()
+            await streams.close()
 
 
 STOPPING = web.AppKey("stopping", Stopping)

@@ -363,8 +363,9 @@
       clearTimeout(dog);
       if (live !== s) return;
       live = null;
-      if (!got && ++fails >= 3) streamAgain = Date.now() + 300000;
-      timer = setTimeout(listen, got ? wait : Math.min(wait * Math.pow(2, fails), POLL_MAX));
+      // Twice without a byte: poll for five minutes, then try a stream again.
+      if (!got && ++fails >= 2) { fails = 3; streamAgain = Date.now() + 300000; }
+      timer = setTimeout(listen, got ? wait : fails >= 3 ? 0 : retryMs);
     }
     function block(text) {
       var data = '';
@@ -428,6 +429,7 @@
   window.addEventListener('online', function () {
     offline(false);
     pollWait = POLL;
+    fails = 0;
     if (!live) poll(0);
     store.items.forEach(function (it) {
       if (it.state === 'failed' && (!it.body.file || files[it.key])) retry(it);
