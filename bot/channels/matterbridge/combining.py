@@ -13,10 +13,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from bot.store.delivery_queue import SENDING, SENT
+from bot.store.delivery_queue import SENDING
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
+
+# A gateway's newest outbox rows that can hold its last minute's posts (20 posts of at most
+# 20 messages, and those waiting), read through its index instead of all it ever got.
+RECENT_ROWS = 1000
 
 
 class CombinedPosts:
@@ -62,16 +66,17 @@ class CombinedPosts:
     async def posted_since(self, channel: str, gateway: str, since: datetime) -> list[datetime]:
         """When each post to ``gateway`` since ``since`` went out, oldest first (a post that
         carried several messages counts once)."""
+        recent = (
+            select(OutboxRow.sent_at, OutboxRow.platform_message_id)
+            .where(OutboxRow.channel == channel, OutboxRow.chat_id == gateway)
+            .order_by(OutboxRow.id.desc())
+            .limit(RECENT_ROWS)
+            .subquery()
+        )
         async with self.store.unit_of_work() as uow:
             times = await uow.session.scalars(
-                select(func.min(OutboxRow.sent_at))
-                .where(
-                    OutboxRow.channel == channel,
-                    OutboxRow.chat_id == gateway,
-                    OutboxRow.status == SENT,
-                    OutboxRow.sent_at >= since,
-                    OutboxRow.platform_message_id.is_not(None),
-                )
-                .group_by(OutboxRow.platform_message_id)
+                select(func.min(recent.c.sent_at))
+                .where(recent.c.sent_at >= since, recent.c.platform_message_id.is_not(None))
+                .group_by(recent.c.platform_message_id)
             )
             return sorted(time for time in times if time is not None)
