@@ -147,7 +147,7 @@ async def test_a_message_the_database_could_not_take_comes_again_from_the_buffer
         amina = BridgedPerson(coach, bridge, AMINA)
         await amina.says("/start")
         handle = coach.service.handle
-        refusals = []
+        refusals: list[str] = []
 
         async def database_away_once(event: Inbound, *args: Any, **kwargs: Any) -> Handled:
             if not refusals:
