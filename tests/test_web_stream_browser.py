@@ -195,3 +195,26 @@ def test_where_streams_do_not_get_through_the_page_polls(browser: Any, served: S
     page.locator(".msg.bot", has_text="Through a proxy that cuts streams").wait_for(timeout=15000)
     assert polls and all(p.startswith("api/webchat/<c>?after=") for p in polls)
     context.close()
+
+
+def test_a_returning_learner_gets_the_page_from_the_service_worker(
+    browser: Any, served: Served
+) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
+    page = context.new_page()
+    page.goto(served.url)
+    page.get_by_role("button", name="English").wait_for()
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    page.close()
+    page = context.new_page()  # the second visit installs the service worker
+    page.goto(served.url)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.close()
+    page = context.new_page()
+    kept: list[str] = []
+    page.on("response", lambda r: kept.append(path(r.url)) if r.from_service_worker else None)
+    page.goto(served.url)
+    page.get_by_role("button", name="English").wait_for()
+    assert "" in kept  # the page itself
+    assert any(p.startswith("static/chat.js?v=") for p in kept)
+    context.close()
