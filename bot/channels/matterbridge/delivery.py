@@ -1,11 +1,11 @@
 """Outbox messages posted to a gateway with ``POST /api/message``, within the group's limit.
 
-A group takes at most ``per_minute`` posts in any minute (20 unless configured): the limit
-is kept here rather than by the sender's group window, because one post may carry the
-replies to several people (see ``combining``) and counts once, and it is counted from the
-outbox, so that it holds for every coach process. When the group is at its
-limit the message waits in the outbox (``RetryAfter``), and the messages for the gateway
-gather behind it, to go out together in the next post.
+A group takes at most ``per_minute`` posts in any minute (20 unless configured). The limit
+is kept here rather than by the sender's group window because one post may carry the replies
+to several people (see ``combining``) and counts once; it is counted from the outbox, so it
+holds for every coach process. When the group is at its limit the message waits in the
+outbox (``RetryAfter``), and the gateway's next messages gather behind it, to go out
+together in the next post.
 
 Text only: a lesson picture or sound becomes a link when the operator allows it (it costs
 the group's data), else a few words saying it is left out.
