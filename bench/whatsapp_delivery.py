@@ -304,10 +304,15 @@ async def run() -> None:
     plan = make_plan()
     engine = "PostgreSQL" if os.environ.get(POSTGRES_ENV) else "SQLite"
     print(f"-- {plan.describe()}; {engine}")
-    logging.getLogger("bot").setLevel(logging.ERROR)  # the baseline's refusals, counted below
-    with tempfile.TemporaryDirectory() as folder:
-        coach = await one_run(folder, "coach", plan, baseline=False)
-        before = await one_run(folder, "baseline", plan, baseline=True)
+    quiet = logging.getLogger("bot")  # the baseline's refusals, counted below, not printed
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            coach = await one_run(folder, "coach", plan, baseline=False)
+            before = await one_run(folder, "baseline", plan, baseline=True)
+    finally:
+        quiet.setLevel(level)
     report(plan, coach, before)
 
 
