@@ -139,6 +139,11 @@ async def test_the_funnel_shows_where_a_scripted_cohort_stopped(
     assert later == expected_funnel([])
     web = await download(trainer, "/trainer/lessons/first-steps/funnel.csv", channel="web")
     assert web == expected_funnel(COHORT)
+    today = utc_now().date().isoformat()
+    since_today = await download(trainer, "/trainer/lessons/first-steps/funnel.csv", since=today)
+    assert since_today == expected_funnel(COHORT)
+    course = await (await trainer.get("/trainer/figures", params={"since": today})).text()
+    assert f'href="/trainer/lessons/first-steps?since={today}"' in course
 
     # Reminders go to the learners who stopped halfway, never to the trainer's preview.
     nudges = NudgeSweep(

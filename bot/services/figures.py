@@ -154,6 +154,8 @@ async def read_events(
     )
     if names is not None:
         query = query.where(EventRow.name.in_(list(names)))
+    if filters.since is not None:  # nothing before the period changes its figures
+        query = query.where(EventRow.at >= filters.since)
     if filters.language:
         query = query.where(Learner.language == filters.language)
     if filters.channel:

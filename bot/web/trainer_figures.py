@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from urllib.parse import quote
 
 from aiohttp import web
@@ -82,19 +83,17 @@ class TrainerFigures:
         filters = await self._filters(request)
         tables = await self.course_tables(filters)
         query = query_of(filters)
-        links = "".join(
-            f'<li><a href="/trainer/lessons/{quote(lesson.id)}{html.escape(query)}">'
-            f"{html.escape(lesson.title)}</a></li>"
-            for lesson in self.courses.course.lessons
-        )
+        lessons = tables["lessons"]
+        links = tuple(f"/trainer/lessons/{quote(row[0])}{query}" for row in lessons.rows)
+        tables["lessons"] = replace(lessons, links=links)
         body = (
             "<h1>Course figures</h1>"
             + await self.form(filters)
+            + '<p class="note">Each lesson leads to its funnel, questions and tasks.</p>'
             + "".join(
                 table_html(table, f"/trainer/figures/{name}.csv{query}")
                 for name, table in tables.items()
             )
-            + f'<h2>Lessons step by step</h2><ul class="lessons">{links}</ul>'
         )
         return page("Course figures", body)
 

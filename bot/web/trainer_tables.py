@@ -42,6 +42,7 @@ class Table:
     caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    links: tuple[str, ...] = ()  # where each row's first cell leads, on the page only
 
 
 def page(title: str, body: str) -> web.Response:
@@ -116,10 +117,13 @@ def filter_form(
 def table_html(table: Table, csv_href: str) -> str:
     head = "".join(f'<th scope="col">{html.escape(cell)}</th>' for cell in table.header)
     body = []
-    for row in table.rows:
+    for number, row in enumerate(table.rows):
         first, *rest = row
         cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in rest)
-        body.append(f'<tr><th scope="row" dir="auto">{html.escape(first)}</th>{cells}</tr>')
+        name = html.escape(first)
+        if number < len(table.links):
+            name = f'<a href="{html.escape(table.links[number])}">{name}</a>'
+        body.append(f'<tr><th scope="row" dir="auto">{name}</th>{cells}</tr>')
     if not table.rows:
         body.append(f'<tr><td colspan="{len(table.header)}">Nothing yet.</td></tr>')
     return (
