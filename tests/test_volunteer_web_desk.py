@@ -20,8 +20,10 @@ from bot.store.tables import HandoffMessage
 from tests.conftest import settings_for
 from tests.desk_volunteer import DeskVolunteer, invited, nonce
 from tests.fakes.telegram_people import SAMPLE_OGG, SAMPLE_PNG
+from tests.fakes.whatsapp_webhooks import IMAGE_ID, VOICE_ID
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, free_port
 from tests.web_learner import WebLearner
+from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp
 
 
 @pytest.fixture
@@ -305,3 +307,36 @@ async def test_a_telegram_learners_photo_and_voice_note_show_on_the_desk(
         finally:
             await nadia.close()
             await sam.close()
+
+
+async def test_a_whatsapp_learners_photo_and_voice_note_show_on_the_desk(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_whatsapp(database_url) as (coach, graph):
+        amina = WhatsAppLearner(coach, graph, "33612345678", "Amina")
+        await amina.says("hello")
+        await amina.taps("English")
+        await amina.taps("🙋 Talk to a person")
+        await amina.taps("E-mail")
+        await amina.taps("No, stay anonymous")
+        _, token = await invited(coach.store, "Nadia")
+        nadia = DeskVolunteer(f"http://127.0.0.1:{coach.settings.web_port}")
+        try:
+            await nadia.sign_in(token)
+            await nadia.takes(1)
+            await amina.sends_image()
+            await amina.sends_voice()
+            shown = [m["html"] for m in (await nadia.messages(1))["messages"]]
+            photo, voice = (re.search(r'src="(/desk/media/\d+)"', h) for h in shown[-2:])
+            assert photo is not None and voice is not None
+            async with nadia.session.get(nadia.url(photo.group(1))) as got:
+                assert got.status == 200 and got.content_type == "image/jpeg"
+                assert await got.read() == graph.learners_media[IMAGE_ID]
+            async with nadia.session.get(nadia.url(voice.group(1))) as got:
+                assert got.content_type == "audio/ogg"
+                assert await got.read() == graph.learners_media[VOICE_ID]
+            graph.learners_media.clear()  # WhatsApp forgets media after 30 days
+            async with nadia.session.get(nadia.url(photo.group(1))) as gone:
+                assert gone.status == 404
+        finally:
+            await nadia.close()

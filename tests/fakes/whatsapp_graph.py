@@ -24,7 +24,15 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import ClientSession, web
 
-from tests.fakes.whatsapp_webhooks import JSON, envelope, sign, status, wamid
+from tests.fakes.whatsapp_webhooks import (
+    IMAGE_ID,
+    JSON,
+    VOICE_ID,
+    envelope,
+    sign,
+    status,
+    wamid,
+)
 
 TOKEN = "EAAG-fake-access-token"
 PHONE_NUMBER_ID = "106540352242922"
@@ -101,6 +109,11 @@ class FakeGraph:
     def __init__(self) -> None:
         self.sent: list[WaSent] = []
         self.uploads: dict[str, bytes] = {}
+        # What learners sent, by media id (the ids the webhook fixtures use).
+        self.learners_media: dict[str, bytes] = {
+            IMAGE_ID: b"\xff\xd8\xff\xe0" + bytes(60),
+            VOICE_ID: b"OggS\x00\x02" + bytes(26),
+        }
         self.upload_count = 0
         self.blocked: set[str] = set()
         self.failures: dict[str, list[tuple[int, int]]] = {}  # wa_id → (HTTP status, code)
@@ -123,6 +136,8 @@ class FakeGraph:
         app = web.Application()
         app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/messages", self._messages)
         app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/media", self._media)
+        app.router.add_get(f"/{VERSION}/{{media_id}}", self._media_url)
+        app.router.add_get("/lookaside/{media_id}", self._download)
         return app
 
     def to(self, wa_id: str) -> list[WaSent]:
@@ -244,6 +259,32 @@ class FakeGraph:
         self.uploads[media_id] = upload.file.read()
         self.upload_count += 1
         return web.json_response({"id": media_id})
+
+    async def _media_url(self, request: web.Request) -> web.Response:
+        """Retrieve a media URL, as Meta does: it works only with the token."""
+        media_id = request.match_info["media_id"]
+        data = self.learners_media.get(media_id)
+        if not self._authorised(request):
+            return error(401, 190, "Invalid OAuth access token.")
+        if data is None:
+            return error(400, 100, "(#100) Invalid parameter")
+        url = f"{self.base_url.rsplit('/', 1)[0]}/lookaside/{media_id}"
+        return web.json_response(
+            {
+                "url": url,
+                "mime_type": "image/jpeg",
+                "sha256": "c2hh",
+                "file_size": len(data),
+                "id": media_id,
+                "messaging_product": "whatsapp",
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        data = self.learners_media.get(request.match_info["media_id"])
+        if not self._authorised(request) or data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def post_webhook(
         self, value: JSON, *, secret: str | None = APP_SECRET, signature: str | None = None

@@ -77,15 +77,18 @@ def quick_reply(wa_id: str, name: str, template_id: str, payload: str, title: st
     return message(wa_id, name, "button", content, context=context)
 
 
+IMAGE_ID, VOICE_ID = "1479537139650973", "2754859441498128"  # what learners send
+
+
 def image(wa_id: str, name: str, caption: str | None = None) -> JSON:
-    content = {"mime_type": "image/jpeg", "sha256": "c2hhMjU2", "id": "1479537139650973"}
+    content = {"mime_type": "image/jpeg", "sha256": "c2hhMjU2", "id": IMAGE_ID}
     if caption is not None:
         content["caption"] = caption
     return message(wa_id, name, "image", content)
 
 
 def voice(wa_id: str, name: str) -> JSON:
-    content = {"mime_type": "audio/ogg; codecs=opus", "sha256": "c2hh", "id": "2754859441498128"}
+    content = {"mime_type": "audio/ogg; codecs=opus", "sha256": "c2hh", "id": VOICE_ID}
     return message(wa_id, name, "audio", {**content, "voice": True})
 
 

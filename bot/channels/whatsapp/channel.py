@@ -90,4 +90,13 @@ def whatsapp(wiring: Wiring) -> ChannelParts | None:
         wiring.clock,
         fallback_language=wiring.catalogs.fallback,
     )
-    return ChannelParts(CHANNEL, webhook.routes(), delivery, WhatsAppReceiver(webhook, http))
+
+    async def media(ref: str, limit: int) -> bytes | None:
+        """A learner's photo or voice note by its media id, as WhatsApp keeps it (30 days)."""
+        found = await wa.get_media_url(ref)
+        if (found.file_size or 0) > limit:
+            return None
+        return await wa.get_media_bytes(found.url)
+
+    receiver = WhatsAppReceiver(webhook, http)
+    return ChannelParts(CHANNEL, webhook.routes(), delivery, receiver, media)

@@ -90,10 +90,13 @@ def message_event(message: JSON, first_name: str | None, at: datetime) -> Inboun
     fields["reply_to_message_id"] = str(replied) if replied else None
     if kind == "text":
         return typed_event(sender, key, (message.get("text") or {}).get("body") or "", at, **fields)
-    caption = (
-        (message.get(kind) or {}).get("caption") if isinstance(message.get(kind), dict) else None
+    found = message.get(kind)
+    content: JSON = found if isinstance(found, dict) else {}
+    caption = content.get("caption")
+    ref = str(content["id"]) if kind in ("image", "audio") and content.get("id") else None
+    return Inbound(
+        sender, KINDS.get(kind, InboundKind.OTHER), at, key, text=caption, media_ref=ref, **fields
     )
-    return Inbound(sender, KINDS.get(kind, InboundKind.OTHER), at, key, text=caption, **fields)
 
 
 def button_payload(message: JSON) -> str | None:
