@@ -147,6 +147,34 @@ async def test_a_message_another_process_writes_arrives_within_a_check(
     response.close()
 
 
+@pytest.mark.postgres
+async def test_on_postgresql_another_process_is_heard_at_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COACH_WEB_STREAM_CHECK_SECONDS", "30")
+    coach = build(settings_for(postgres_url))
+    other = Store(create_engine(postgres_url))
+    try:
+        async with TestClient(TestServer(coach.web)) as client:
+            credential, first = await start(client)
+            chat_id = coach.web[CONVERSATION_KEYS].chat_id(credential)
+            assert chat_id is not None
+            response = await client.get(
+                f"/api/webchat/{credential}/stream?after={first[-1]['id']}", headers=STREAM
+            )
+            events = Events(response)
+            assert await events.nothing_for(0.5) == []  # listening by now
+            began = time.monotonic()
+            await write(other, chat_id, "A volunteer helped by another process")
+            _, messages = await events.next_messages(within=5.0)
+            assert [m["text"] for m in messages] == ["A volunteer helped by another process"]
+            assert time.monotonic() - began < 1.0  # heard, not found by the check
+            response.close()
+    finally:
+        await other.close()
+        await coach.store.close()
+
+
 async def test_a_lost_stream_resumes_from_the_last_id_without_losing_or_repeating(
     streaming: tuple[Coach, TestClient[Any, Any]],
 ) -> None:

@@ -2,6 +2,8 @@
 
 ``POST /api/webchat`` starts a conversation and answers its credential; every later call
 names the conversation by that credential: ``POST`` or ``GET /api/webchat/{credential}``.
+New messages are pushed on ``GET /api/webchat/{credential}/stream`` (server-sent events,
+``bot/web/stream.py``); the ``GET`` above is the fallback for pages that cannot keep one.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """New messages pushed to an open chat page as server-sent events, instead of polling.
 
 An idle stream costs a two-byte heartbeat a minute. A stream learns of new outbox rows
-for its conversation at once when this process commits them (a session event), and from a
-database check every ``check_seconds`` when another process wrote them. Streams are
-bounded: a few per conversation (the oldest gives way), a limit per client address and in
-all; each ends after ``lifetime_beats`` heartbeats, and at once when the coach stops.
+for its conversation at once when this process commits them (a session event); on
+PostgreSQL other processes announce theirs (NOTIFY, heard by LISTEN), and a database check
+every ``check_seconds`` finds whatever was missed (on SQLite, the only way for another
+process's rows). Streams are bounded: a few per conversation (the oldest gives way), a
+limit per client address and in all; each ends after ``lifetime_beats`` heartbeats, when
+the page stops reading for 30 s, and at once when the coach stops.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.core.text import Np_
@@ -43,6 +45,7 @@ def too_many(seconds: int = BUSY_SECONDS) -> Refused:
 
 
 PENDING = "coach.web_stream.pending"
+NOTICES = "coach_outbox"  # PostgreSQL's channel for LISTEN and NOTIFY
 
 
 class StreamSettings(BaseSettings):
@@ -59,6 +62,29 @@ class StreamSettings(BaseSettings):
     per_conversation: int = 3
     per_client: int = 30
     total: int = 2000
+
+
+_ANNOUNCERS: dict[str, Callable[[Session, Any], None]] = {}
+
+
+def announcer(channel: str) -> Callable[[Session, Any], None]:
+    """The flush hook that, on PostgreSQL, announces a new outbox row of ``channel`` to every
+    process (NOTIFY: sent at commit, dropped on rollback), so their streams hear of it at once."""
+    if channel not in _ANNOUNCERS:
+
+        def announce(session: Session, _context: Any) -> None:
+            if session.bind is None or session.bind.dialect.name != "postgresql":
+                return
+            chats = {
+                r.chat_id for r in session.new if isinstance(r, OutboxRow) and r.channel == channel
+            }
+            for chat_id in sorted(chats):
+                session.connection().execute(
+                    text("SELECT pg_notify(:notices, :chat)"), {"notices": NOTICES, "chat": chat_id}
+                )
+
+        _ANNOUNCERS[channel] = announce
+    return _ANNOUNCERS[channel]
 
 
 @dataclass(eq=False)
@@ -97,6 +123,10 @@ class Streams:
         self._checks: set[asyncio.Task[None]] = set()  # cancelled, until they have ended
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = f"{PENDING}.{id(self)}"  # each instance its own, in a shared session
+        self._listening: asyncio.Task[None] | None = None
+        announce = announcer(channel)
+        if not event.contains(Session, "after_flush", announce):
+            event.listen(Session, "after_flush", announce)
 
     @contextlib.contextmanager
     def open(self, chat_id: str, client: str, key: str | None, after: int) -> Iterator[Stream]:
@@ -168,6 +198,8 @@ class Streams:
         event.listen(Session, "after_commit", self._committed)
         event.listen(Session, "after_rollback", self._rolled_back)
         self._check = asyncio.create_task(self._check_database())
+        if self.store.engine.dialect.name == "postgresql":
+            self._listening = asyncio.create_task(self._listen())
 
     def _stop_watching(self) -> None:
         for name, listener in (
@@ -177,16 +209,18 @@ class Streams:
         ):
             if event.contains(Session, name, listener):
                 event.remove(Session, name, listener)
-        if self._check is not None:
-            self._check.cancel()
-            self._checks.add(self._check)
-            self._check.add_done_callback(self._checks.discard)
-            self._check = None
+        for task in (self._check, self._listening):
+            if task is not None:
+                task.cancel()
+                self._checks.add(task)
+                task.add_done_callback(self._checks.discard)
+        self._check = self._listening = None
 
     async def close(self) -> None:
         """End every stream, and wait for the database check to end."""
         self.stop()
-        for task in [*self._checks, *([self._check] if self._check else [])]:
+        running = [t for t in (self._check, self._listening) if t is not None]
+        for task in [*self._checks, *running]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -212,6 +246,34 @@ class Streams:
 
     def _rolled_back(self, session: Session) -> None:
         session.info.pop(self._pending, None)
+
+    async def _listen(self) -> None:
+        """PostgreSQL: hear at once of rows other processes write (LISTEN, on one pooled
+        connection while streams are open); if it is lost, the check goes on meanwhile."""
+        while True:
+            try:
+                async with self.store.engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    driver: Any = raw.driver_connection  # asyncpg's connection
+                    lost = asyncio.Event()
+
+                    def ended(_connection: Any, lost: asyncio.Event = lost) -> None:
+                        lost.set()
+
+                    driver.add_termination_listener(ended)
+                    await driver.add_listener(NOTICES, self._heard)
+                    try:
+                        await lost.wait()
+                    finally:
+                        driver.remove_termination_listener(ended)
+                        with contextlib.suppress(Exception):
+                            await driver.remove_listener(NOTICES, self._heard)
+            except Exception as error:  # the database away: the check goes on, listen later
+                log.info("web stream listen failed: %s", type(error).__name__)
+            await asyncio.sleep(self.settings.check_seconds)
+
+    def _heard(self, _connection: Any, _pid: int, _channel: str, chat_id: str) -> None:
+        self.wake({chat_id})
 
     async def _check_database(self) -> None:
         """Rows another process wrote: one query for every open conversation, now and then."""
