@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.core import payloads
 from bot.core.events import Inbound, InboundKind, Sender
+from bot.services.handoffs import HandoffDesk
 from bot.store.tables import Handoff, Volunteer
 from tests.test_handoff_model import WEB, Clock, Process, at_once, learner_chat
 
@@ -105,3 +107,28 @@ async def test_a_volunteer_removed_while_the_learner_cancels_fails_for_nobody(de
         assert (await desk.processes[0].desk.claim(telegram, request)).ok
         await at_once(desk.learner(number, 1, command="cancel"), desk.removes(volunteer, 0))
         assert (await desk.request(request)).status == "cancelled"
+
+
+async def test_one_request_the_sweep_fails_on_blocks_no_other(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await desk.volunteer("85000")
+    first, second = await desk.asks(0), await desk.asks(1)
+    alert = HandoffDesk._alert
+
+    async def broken_for_the_first(
+        self: HandoffDesk, uow: Any, handoff: Handoff, *a: Any, **k: Any
+    ) -> None:
+        if handoff.id == first:
+            raise ValueError("a request the desk cannot alert about")
+        await alert(self, uow, handoff, *a, **k)
+
+    monkeypatch.setattr(HandoffDesk, "_alert", broken_for_the_first)
+    desk.clock.now += timedelta(minutes=31)
+    assert await desk.processes[0].desk.sweep(desk.clock.now) == 1
+    assert (await desk.request(first)).escalate_at is not None  # still due, for the next pass
+    assert (await desk.request(second)).escalate_at is None
+    monkeypatch.setattr(HandoffDesk, "_alert", alert)
+    desk.clock.now += timedelta(minutes=1)
+    assert await desk.processes[1].desk.sweep(desk.clock.now) == 1
+    assert (await desk.request(first)).escalate_at is None

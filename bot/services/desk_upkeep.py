@@ -3,10 +3,14 @@ a learner who can no longer be reached."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.text import N_
 from bot.services.desk_messages import DeskMessages
@@ -14,6 +18,7 @@ from bot.store.tables import Handoff, Learner
 from bot.store.unit_of_work import Store, UnitOfWork
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class DeskUpkeep(DeskMessages):
@@ -29,22 +34,46 @@ class DeskUpkeep(DeskMessages):
             late = self._due(Handoff.escalate_at <= now, uow.postgres)
             ending = self._due(Handoff.day_ends_at <= now, uow.postgres)
             for handoff in list(await uow.session.scalars(late)):
-                learner = await uow.session.get(Learner, handoff.learner_id)
-                assert learner is not None
-                handoff.escalate_at = None
-                aid = await self._record(uow, handoff, "escalated", now)
-                await self._alert(uow, handoff, learner, now, aid, everyone=True, updated=False)
-                done += 1
+                done += await self._alone(uow, handoff, partial(self._escalate, uow, handoff, now))
             for handoff in list(await uow.session.scalars(ending)):
-                learner = await uow.session.get(Learner, handoff.learner_id)
-                assert learner is not None
-                handoff.day_ends_at = None
-                aid = await self._record(uow, handoff, "day_end", now)
-                await self._to_learner(uow, learner, handoff, now, aid, "day-end", self._sorry(now))
-                done += 1
+                done += await self._alone(uow, handoff, partial(self._day_ends, uow, handoff, now))
         if done:
             self._notify()
         return done
+
+    async def _escalate(self, uow: UnitOfWork, handoff: Handoff, now: datetime) -> None:
+        learner = await uow.session.get(Learner, handoff.learner_id)
+        assert learner is not None
+        handoff.escalate_at = None
+        aid = await self._record(uow, handoff, "escalated", now)
+        await self._alert(uow, handoff, learner, now, aid, everyone=True, updated=False)
+
+    async def _day_ends(self, uow: UnitOfWork, handoff: Handoff, now: datetime) -> None:
+        learner = await uow.session.get(Learner, handoff.learner_id)
+        assert learner is not None
+        handoff.day_ends_at = None
+        aid = await self._record(uow, handoff, "day_end", now)
+        await self._to_learner(uow, learner, handoff, now, aid, "day-end", self._sorry(now))
+
+    @staticmethod
+    async def _alone(
+        uow: UnitOfWork, handoff: Handoff, work: Callable[[], Awaitable[None]]
+    ) -> bool:
+        """One request's part of a sweep, in a savepoint: a request that fails is logged and
+        stays due for the next pass, and the sweep goes on with the others."""
+        handoff_id = handoff.id
+        try:
+            async with uow.session.begin_nested():
+                await work()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+            log.exception("hand-off %d: the sweep failed on it; it stays due", handoff_id)
+            return False
+        except Exception:
+            log.exception("hand-off %d: the sweep failed on it; it stays due", handoff_id)
+            return False
+        return True
 
     @staticmethod
     def _due(when: ColumnElement[bool], postgres: bool) -> Select[Handoff]:
