@@ -22,7 +22,7 @@ from tests.desk_volunteer import DeskVolunteer, invited, nonce
 from tests.fakes.telegram_people import SAMPLE_OGG, SAMPLE_PNG
 from tests.fakes.whatsapp_webhooks import IMAGE_ID, VOICE_ID
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, free_port
-from tests.web_learner import WebLearner
+from tests.web_learner import OGG, PNG, WebLearner
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp
 
 
@@ -340,3 +340,27 @@ async def test_a_whatsapp_learners_photo_and_voice_note_show_on_the_desk(
                 assert gone.status == 404
         finally:
             await nadia.close()
+
+
+async def test_a_web_chat_learners_photo_is_kept_only_for_their_volunteer(
+    coach: Coach, client: TestClient[Any, Any], browsers: list[DeskVolunteer]
+) -> None:
+    nadia = await signed_in(coach, client, browsers, "Nadia")
+    learner = WebLearner(client)
+    request = await asks_for_help(learner)
+    await learner.sends("photo", PNG)  # not yet taken: no volunteer to keep it for
+    await nadia.takes(request)
+    assert await learner.sends("photo", PNG) == []
+    assert await learner.sends("voice", OGG) == []
+    shown = [m["html"] for m in (await nadia.messages(request))["messages"]]
+    photo, voice = (re.search(r'src="(/desk/media/\d+)"', h) for h in shown[-2:])
+    assert photo is not None and voice is not None
+    async with nadia.session.get(nadia.url(photo.group(1))) as got:
+        assert got.content_type == "image/png" and await got.read() == PNG
+    async with nadia.session.get(nadia.url(voice.group(1))) as got:
+        assert got.content_type == "audio/ogg" and await got.read() == OGG
+    async with coach.store.unit_of_work() as uow:
+        kept = await uow.session.scalar(
+            select(func.count()).where(HandoffMessage.media_data.is_not(None))
+        )
+    assert kept == 2

@@ -266,7 +266,7 @@ class WebChat:
         encoding = charset(request)
         raw = await read_body(request, JSON_LIMIT, self.idle)
         if request.content_type == "application/x-www-form-urlencoded":
-            return self._form_event(sender, parse_form(raw, encoding), b"", 0, has_file=False)
+            return self._form_event(sender, parse_form(raw, encoding), b"", has_file=False)
         body = parse_json(raw, encoding)
         if optional and (body is None or (body.get("text") is None and body.get("button") is None)):
             check_action(body or {})
@@ -298,13 +298,14 @@ class WebChat:
         return event
 
     async def _upload_event(self, request: web.Request, sender: Sender) -> Inbound:
-        """A photo, voice note, document, place or contact; files are checked, never kept."""
+        """A photo, voice note, document, place or contact; files are checked, and a photo or
+        voice note is kept only if it goes to a volunteer (with their conversation)."""
         if request.content_length and request.content_length > self.max_upload_bytes + 2**20:
             limit = self.max_upload_bytes // 2**20
             too_big = N_("This file is too big. Please send a file under {limit} MB.", limit=limit)
             raise UploadRefused(too_big, 413)
         fields: dict[str, str] = {}
-        head, size, has_file = b"", 0, False
+        data, has_file = b"", False
         try:
             reader = await request.multipart()
             for _ in range(MAX_PARTS):
@@ -314,7 +315,7 @@ class WebChat:
                 if not isinstance(part, BodyPartReader) or (has_file and part.filename):
                     raise Refused(UNREADABLE)
                 if part.filename is not None:
-                    head, size = await read_limited(part, self.max_upload_bytes, self.idle)
+                    data = await read_limited(part, self.max_upload_bytes, self.idle)
                     has_file = True
                 elif part.name:
                     fields[part.name] = await read_field(part, self.idle)
@@ -323,10 +324,10 @@ class WebChat:
         except (ValueError, AssertionError, LookupError, HttpProcessingError) as error:
             # A broken multipart body: a wrong boundary, bad headers, an unknown encoding.
             raise Refused(UNREADABLE) from error
-        return self._form_event(sender, fields, head, size, has_file)
+        return self._form_event(sender, fields, data, has_file)
 
     def _form_event(
-        self, sender: Sender, fields: dict[str, str], head: bytes, size: int, has_file: bool
+        self, sender: Sender, fields: dict[str, str], data: bytes, has_file: bool
     ) -> Inbound:
         kind_name = fields.get("kind", "")
         key = self._key(sender, fields.get("key"))
@@ -335,9 +336,10 @@ class WebChat:
             kind = FILE_KINDS[kind_name]
             if not has_file:
                 raise Refused(UNREADABLE)
-            check_file(kind, head, size)
-            log.info("web upload: %s of %d bytes", kind_name, size)
-            return Inbound(sender, kind, now, key)
+            check_file(kind, data[:32], len(data))
+            log.info("web upload: %s of %d bytes", kind_name, len(data))
+            shown = kind in (InboundKind.PHOTO, InboundKind.VOICE)
+            return Inbound(sender, kind, now, key, attachment=data if shown else None)
         if kind_name == "location":
             parse_coordinate(fields.get("latitude"), 90)
             parse_coordinate(fields.get("longitude"), 180)

@@ -52,6 +52,7 @@ class HandoffAction:
     message_id: str | None = None
     media: str | None = None
     media_ref: str | None = None  # see Inbound.media_ref
+    attachment: bytes | None = field(default=None, repr=False)  # see Inbound.attachment
 
 
 Effect = Reply | Record | HandoffAction

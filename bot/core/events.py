@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -44,7 +44,9 @@ class Inbound:
     the id of the coach message whose button was pressed (so it can be edited in place).
     ``addressed``: in a group, the learner replied to the coach or mentioned it.
     ``media_ref``: the platform's own reference to the learner's photo or voice note, with
-    which a volunteer's desk can fetch it later (the coach keeps no copy).
+    which a volunteer's desk can fetch it later (the coach keeps no copy). ``attachment``:
+    the photo or voice note itself where the coach is the platform (the web chat); it is kept
+    only when it goes to a volunteer, with the conversation.
     """
 
     sender: Sender
@@ -62,6 +64,7 @@ class Inbound:
     pressed_message_id: str | None = None
     addressed: bool = False
     media_ref: str | None = None  # the platform's id of a photo or voice note, to fetch it
+    attachment: bytes | None = field(default=None, repr=False)  # a web chat file, see below
 
     @property
     def chatter(self) -> bool:

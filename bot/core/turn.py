@@ -205,7 +205,11 @@ def _media(turn: Turn) -> Outcome:
     if request is not None and request.relaying and not turn.event.sender.group:
         event = turn.event
         relay = HandoffAction(
-            "relay", media=event.kind.value, message_id=event.message_id, media_ref=event.media_ref
+            "relay",
+            media=event.kind.value,
+            message_id=event.message_id,
+            media_ref=event.media_ref,
+            attachment=event.attachment,
         )
         return turn.state, [relay]
     at = position(turn.state, turn.course)

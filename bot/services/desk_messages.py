@@ -26,6 +26,7 @@ from bot.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 VOLUNTEER_CHANNEL = "telegram"
+KEPT = "kept"  # a message's media_ref when the file itself is kept with it (the web chat)
 MEDIA_KINDS: dict[str, Msg] = {
     "photo": N_("a photo"),
     "voice": N_("a voice note"),
@@ -161,7 +162,8 @@ class DeskMessages:
             now,
             text=action.text,
             media_kind=action.media,
-            media_ref=action.media_ref,
+            media_ref=KEPT if action.attachment is not None else action.media_ref,
+            media_data=action.attachment,
         )
         volunteer = (
             await uow.session.get(Volunteer, handoff.volunteer_id) if handoff.volunteer_id else None
@@ -324,6 +326,7 @@ class DeskMessages:
         text: str | None = None,
         media_kind: str | None = None,
         media_ref: str | None = None,
+        media_data: bytes | None = None,
     ) -> None:
         """The conversation as the browser desk shows it; ``key`` is unique per desk action."""
         uow.session.add(
@@ -335,6 +338,7 @@ class DeskMessages:
                 text=text,
                 media_kind=media_kind,
                 media_ref=media_ref[:300] if media_ref else None,
+                media_data=media_data,
                 created_at=now,
             )
         )

@@ -124,13 +124,21 @@ class WebDesk:
             card = await self._card(uow, row, volunteer)
             return Conversation(card, said, row.status == "claimed")
 
-    async def media(self, who: DeskVolunteer, message_id: int) -> tuple[str, str, str] | None:
+    async def media(
+        self, who: DeskVolunteer, message_id: int
+    ) -> tuple[str, str, str, bytes | None] | None:
         """A learner's photo or voice note in a conversation the volunteer holds or held: its
-        kind, the learner's channel and the channel's reference to fetch it by."""
+        kind, the learner's channel, the channel's reference to fetch it by, and the file
+        itself where the coach keeps it (the web chat)."""
         async with self.desk.store.unit_of_work() as uow:
             volunteer = await self._volunteer(uow, who)
             found = await uow.session.execute(
-                select(HandoffMessage.media_kind, HandoffMessage.media_ref, Learner.channel)
+                select(
+                    HandoffMessage.media_kind,
+                    HandoffMessage.media_ref,
+                    HandoffMessage.media_data,
+                    Learner.channel,
+                )
                 .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
                 .join(Learner, Learner.id == Handoff.learner_id)
                 .where(HandoffMessage.id == message_id, HandoffMessage.author == "learner")
@@ -139,7 +147,8 @@ class WebDesk:
             row = found.first()
             if row is None or row.media_kind is None or row.media_ref is None:
                 return None
-            return str(row.media_kind), str(row.channel), str(row.media_ref)
+            data = row.media_data
+            return str(row.media_kind), str(row.channel), str(row.media_ref), data
 
     async def claim(self, who: DeskVolunteer, handoff_id: int, nonce: str) -> Msg | None:
         """Take a request; a refusal says why. One winner with Telegram's claims too."""

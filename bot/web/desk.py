@@ -235,15 +235,17 @@ class DeskPages:
         if who is None:
             raise web.HTTPUnauthorized()
         found = await self.desk.media(who, self._id(request))
-        source = self.media_sources.get(found[1]) if found else None
-        if found is None or source is None:
+        if found is None:
             raise web.HTTPNotFound()
-        kind, _, ref = found
-        try:
-            data = await source(ref, MEDIA_LIMIT)
-        except Exception as error:  # the chat app could not give it: say so, keep serving
-            log.warning("desk media %d not fetched: %s", self._id(request), type(error).__name__)
-            data = None
+        kind, channel, ref, data = found
+        source = self.media_sources.get(channel)
+        if data is None and source is not None:
+            try:
+                data = await source(ref, MEDIA_LIMIT)
+            except Exception as error:  # the chat app could not give it: say so, keep serving
+                log.warning(
+                    "desk media %d not fetched: %s", self._id(request), type(error).__name__
+                )
         if data is None:
             raise web.HTTPNotFound()
         return web.Response(

@@ -38,9 +38,9 @@ def looks_like_audio(head: bytes) -> bool:
     return len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0  # an MP3 frame
 
 
-async def read_limited(part: BodyPartReader, limit: int, idle: float) -> tuple[bytes, int]:
-    """Read a file part up to ``limit`` bytes; keep only its first bytes to sniff the type."""
-    head = b""
+async def read_limited(part: BodyPartReader, limit: int, idle: float) -> bytes:
+    """Read a file part up to ``limit`` bytes (the caller keeps it only for a volunteer)."""
+    chunks: list[bytes] = []
     size = 0
     while chunk := await within(idle, part.read_chunk(64 * 1024)):
         size += len(chunk)
@@ -49,9 +49,8 @@ async def read_limited(part: BodyPartReader, limit: int, idle: float) -> tuple[b
                 "This file is too big. Please send a file under {limit} MB.", limit=limit // 2**20
             )
             raise UploadRefused(too_big, 413)
-        if len(head) < 32:
-            head += chunk[: 32 - len(head)]
-    return head, size
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def check_file(kind: InboundKind, head: bytes, size: int) -> None:

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("media_kind", sa.String(length=16), nullable=True),
         sa.Column("media_ref", sa.String(length=300), nullable=True),
+        sa.Column("media_data", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["handoff_id"], ["handoffs.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["volunteer_id"], ["volunteers.id"]),
