@@ -8,7 +8,7 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
@@ -20,6 +20,7 @@ from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
 from bot.config import Settings
 from bot.core.handoff import HELP_WORDS
+from bot.core.privacy import FORGET_WORDS
 from bot.core.reminders import STOP_WORDS
 from bot.core.text import Msg
 from bot.course.holder import CourseHolder
@@ -29,6 +30,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService, utc_now
 from bot.services.handoffs import HandoffDesk
 from bot.services.nudging import NudgeSweep
+from bot.services.retention import Retention, RetentionPolicy
 from bot.services.volunteers import Volunteers
 from bot.stopping import cancel, finish
 from bot.store.database import create_engine
@@ -78,6 +80,7 @@ def build(settings: Settings) -> Coach:
     rules = settings.rules(
         catalogs.names(), words(catalogs, HELP_WORDS), words(catalogs, STOP_WORDS)
     )
+    rules = replace(rules, forget_words=words(catalogs, FORGET_WORDS))
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )
@@ -118,10 +121,20 @@ def build(settings: Settings) -> Coach:
         IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, partial(sweep, nudges, utc_now))
     )
     coach.jobs.append(IntervalJob("handoff-escalation", 60.0, partial(sweep, desk, utc_now)))
+    policy = RetentionPolicy(
+        settings.retention_handoff_days,
+        settings.retention_inbound_key_days,
+        settings.retention_outbox_text_days,
+        settings.retention_inactive_learner_days,
+    )
+    retention = Retention(store, catalogs, capabilities, policy)
+    every = settings.retention_sweep_seconds
+    coach.jobs.append(IntervalJob("retention", every, partial(sweep, retention, utc_now)))
     deliveries = {name: parts.delivery for name, parts in channels.items() if parts.delivery}
     if deliveries:
         coach.sender = make_sender(settings, store, deliveries)
         service.on_outbox = nudges.on_outbox = desk.on_outbox = coach.sender.wake
+        retention.on_outbox = coach.sender.wake
         coach.sender.on_unreachable = desk.learner_unreachable
         outbox = partial(sweep_outbox, DeliveryQueue(store), coach.sender, utc_now)
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, outbox))

@@ -149,6 +149,14 @@ class Settings(BaseSettings):
     matterbridge_help_link: str | None = None  # a private way to ask for a person
     matterbridge_username: str = "Coach"
 
+    # Retention (days): what a closed request said, idempotency keys, delivered texts, and
+    # learners who wrote nothing for that long (erased after one last message).
+    retention_handoff_days: int = Field(default=30, ge=0)
+    retention_inbound_key_days: int = Field(default=7, ge=1)
+    retention_outbox_text_days: int = Field(default=7, ge=0)
+    retention_inactive_learner_days: int = Field(default=365, ge=30)
+    retention_sweep_seconds: float = 3600.0
+
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: int = 20

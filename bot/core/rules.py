@@ -37,3 +37,4 @@ class Rules:
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
     handoff: HandoffRules = field(default_factory=HandoffRules)
     stop_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    forget_words: dict[str, frozenset[str]] = field(default_factory=dict)

@@ -26,6 +26,14 @@ from bot.core.lesson import (
 from bot.core.menus import language_choice, main_menu, progress_report
 from bot.core.nudges import after_learner_activity
 from bot.core.numbers import typed_number
+from bot.core.privacy import (
+    PAYLOADS,
+    forget_answer,
+    forget_question,
+    is_forget_word,
+    my_data,
+    privacy_notice,
+)
 from bot.core.reminders import (
     is_stop_word,
     pause_command,
@@ -42,6 +50,8 @@ MAX_TEXT = 4096
 HELP_START = "help"  # ``/start help``: a link from a group opens a private chat to ask for a person
 # Commands about the request for a person; any other takes the learner back to the lessons.
 REQUEST_COMMANDS = ("help", "cancel", "stop")
+# Commands about what the coach keeps; they work for a learner who stopped the coach too.
+PRIVACY_COMMANDS = ("forget", "delete", "privacy", "mydata")
 
 
 def step(
@@ -58,6 +68,8 @@ def step(
         state = replace(state, nudge=after_learner_activity(state.nudge, now))
     turn = Turn(state, event, course, now, rules, help_link)
     new_state, effects = _dispatch(turn)
+    if state.language is None and new_state.language is not None:
+        effects = _with_notice(effects)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
         new_state = replace(new_state, choices=tuple(c.payload for c in offered[-1].choices))
@@ -66,8 +78,40 @@ def step(
     return new_state, effects
 
 
+def _with_notice(effects: list[Effect]) -> list[Effect]:
+    """The privacy notice, right after the language is chosen, so it is in that language:
+    under the first words said in it (one message more would cost a bridged group a post)."""
+    notice = privacy_notice()
+    for index, effect in enumerate(effects):
+        if isinstance(effect, Reply) and not effect.choices and effect.media is None:
+            joined = replace(effect, parts=(*effect.parts, *notice.parts))
+            return [*effects[:index], joined, *effects[index + 1 :]]
+    return [*effects, notice]
+
+
+def _privacy(turn: Turn) -> Outcome | None:
+    """``/forget`` and its answer (a button or its number), ``/privacy``, ``/mydata``."""
+    state, event = turn.state, turn.event
+    if event.kind is InboundKind.COMMAND and event.command in PRIVACY_COMMANDS:
+        if event.command == "privacy":
+            return state, [privacy_notice()]
+        if event.command == "mydata":
+            return state, [my_data(state, turn.course, turn.rules, turn.now)]
+        return state, [forget_question()]
+    payload = event.payload if event.kind is InboundKind.BUTTON else None
+    number = typed_number(event.text or "") if event.kind is InboundKind.TEXT else None
+    if number is not None and 1 <= number <= len(state.choices):
+        payload = state.choices[number - 1]
+    if payload in PAYLOADS:
+        return forget_answer(state, payload)
+    return None
+
+
 def _dispatch(turn: Turn) -> Outcome:
     state, event = turn.state, turn.event
+    privacy = _privacy(turn)
+    if privacy is not None:
+        return privacy
     if state.status is LearnerStatus.STOPPED:
         if event.kind is InboundKind.COMMAND and event.command == "start":
             state = replace(state, status=LearnerStatus.ACTIVE)
@@ -168,6 +212,8 @@ def _text(turn: Turn) -> Outcome:
         return comment_written(state, text)
     if not chatter and is_stop_word(text, state.language, turn.rules):
         return _stop(state)
+    if not chatter and is_forget_word(text, state.language, turn.rules):
+        return state, [forget_question()]
     if request is not None and request.relaying and not group:
         return state, [HandoffAction("relay", text=text, message_id=turn.event.message_id)]
     if not chatter and is_help_word(text, state.language, turn.rules):

@@ -21,6 +21,7 @@ from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.groups import foreign_buttons
 from bot.core.lesson import start_lesson
+from bot.core.privacy import ERASED
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
 from bot.core.text import Msg
@@ -28,9 +29,11 @@ from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services import figures_live
+from bot.services.erasure import erase_learner
 from bot.services.figures import PREVIEW_OPENED
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
+from bot.store.database import forget_old_pages
 from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -224,6 +227,14 @@ class CoachService:
             ):
                 await uow.outbox.add(outbox_row)
             messages = await uow.outbox.for_inbound(event.key)
+            erased = any(isinstance(e, Record) and e.name == ERASED for e in effects)
+            if erased:
+                # A pull channel's answers go back with this response: nothing is kept.
+                keep = None if channel.pull else event.key
+                tell = self.desk.learner_gone if self.desk is not None else None
+                await erase_learner(uow, row, now, tell_desk=tell, keep_key=keep)
+        if erased and not await forget_old_pages(self.store.engine):
+            log.warning("erasure of learner %d: the WAL is still in use", row.id)
         log.info("event %s for learner %d: %d replies", log_id(event.key), row.id, len(messages))
         if messages and not channel.pull and self.on_outbox is not None:
             self.on_outbox()

@@ -109,6 +109,14 @@ class HandoffDesk(DeskUpkeep):
         elif action.kind == "comment":
             handoff.comment = action.text
 
+    async def learner_gone(
+        self, uow: UnitOfWork, handoff: Handoff, said: Msg, now: datetime
+    ) -> None:
+        """The learner had everything erased: the alerts and the volunteer say it ended."""
+        aid = await self._record(uow, handoff, "learner_erased", now)
+        await self._edit_alerts(uow, handoff, said, now, aid)
+        await self._tell_volunteer(uow, handoff, said, now, aid)
+
     # --- volunteers' actions, inside the volunteer event's transaction; a refusal is returned
 
     async def claim_in(

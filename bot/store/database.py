@@ -38,6 +38,7 @@ def create_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # erased rows do not linger in free pages
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
@@ -70,6 +71,21 @@ def _postgres_engine(url: str, timeout: float) -> AsyncEngine:
         pool_timeout=timeout,
         connect_args=connect_args,
     )
+
+
+async def forget_old_pages(engine: AsyncEngine) -> bool:
+    """SQLite: copy the WAL into the database file and empty it, so the pages an erasure
+    replaced are gone from the WAL too (``secure_delete`` clears them in the file). False
+    when a reader kept part of the WAL; the next erasure or sweep tries again."""
+    if is_postgres(engine):
+        return True
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        cursor = await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = await cursor.fetchone()
+        await cursor.close()
+    return busy is None or busy[0] == 0
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -1,0 +1,155 @@
+"""Erasing a learner or a volunteer: every personal row and field, in one transaction.
+
+A learner's row stays as an anonymous stub (channel and language only, no chat id, no
+name), so the events that point to it still count in the trainers' per-step figures but
+lead to no one. A message the coach is still to deliver (the "Done, erased" answer) keeps
+its chat id until it is sent; the retention sweep then deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+
+from bot.core.text import N_, Msg
+from bot.services.desk_messages import VOLUNTEER_CHANNEL
+from bot.store.delivery_queue import DROPPED, PENDING, SENDING
+from bot.store.tables import (
+    DeskSession,
+    Handoff,
+    HandoffMessage,
+    InboundKey,
+    Learner,
+    LessonProgressRow,
+    OutboxRow,
+    Volunteer,
+    VolunteerInvite,
+)
+from bot.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+ERASED_PREFIX = "erased:"
+ACTIVE_REQUEST = ("intake", "open", "claimed")
+CLOSED_BY_LEARNER = N_("Request #{id}: the learner closed this request.")
+# Tells the volunteer and the alerts that a request ended: (uow, handoff, said, now).
+TellDesk = Callable[[UnitOfWork, Handoff, Msg, datetime], Awaitable[None]]
+
+
+def is_erased(learner: Learner) -> bool:
+    return learner.chat_id.startswith(ERASED_PREFIX)
+
+
+async def erase_learner(
+    uow: UnitOfWork,
+    learner: Learner,
+    now: datetime,
+    *,
+    tell_desk: TellDesk | None = None,
+    keep_key: str | None = None,
+) -> None:
+    """Erase everything about ``learner``; ``keep_key``: the inbound key of the event whose
+    answers are still to be delivered (a push channel), kept only until they are sent."""
+    session = uow.session
+    handoffs = list(await session.scalars(select(Handoff).where(Handoff.learner_id == learner.id)))
+    ids = [handoff.id for handoff in handoffs]
+    if ids:
+        await session.execute(delete(HandoffMessage).where(HandoffMessage.handoff_id.in_(ids)))
+        await _blank(uow, or_(*(OutboxRow.dedupe_key.like(f"handoff:{i}:%") for i in ids)))
+    for handoff in handoffs:
+        handoff.topic_text = handoff.comment = handoff.note = handoff.context = None
+        if handoff.status in ACTIVE_REQUEST:
+            was_open = handoff.status != "intake"
+            handoff.status, handoff.closed_at, handoff.outcome = "cancelled", now, None
+            handoff.escalate_at = handoff.day_ends_at = None
+            if was_open and tell_desk is not None:
+                await tell_desk(uow, handoff, N_(CLOSED_BY_LEARNER.msgid, id=handoff.id), now)
+    await session.flush()
+    private = learner.chat_id == learner.user_id
+    mine = OutboxRow.learner_id == learner.id
+    if private:
+        chat = (OutboxRow.channel == learner.channel) & (OutboxRow.chat_id == learner.chat_id)
+        mine = or_(mine, chat)
+    waiting = OutboxRow.inbound_key == keep_key if keep_key is not None else None
+    if waiting is not None:
+        await session.execute(delete(OutboxRow).where(mine, ~waiting))
+        await session.execute(
+            update(OutboxRow)
+            .where(waiting)
+            .values(inbound_key=None, learner_id=learner.id, tag=None)
+        )
+        await _rekey(uow, learner.id)
+    else:
+        await session.execute(delete(OutboxRow).where(mine))
+    await session.execute(delete(InboundKey).where(InboundKey.learner_id == learner.id))
+    await session.execute(
+        delete(LessonProgressRow).where(LessonProgressRow.learner_id == learner.id)
+    )
+    _to_stub(learner, now)
+    await session.flush()
+    log.info("learner %d erased", learner.id)
+
+
+async def _blank(uow: UnitOfWork, which: object) -> None:
+    """The volunteers' copies of a request's messages: no text, buttons or media left."""
+    await uow.session.execute(
+        update(OutboxRow)
+        .where(which, OutboxRow.status.in_((PENDING, SENDING)))  # type: ignore[arg-type]
+        .values(status=DROPPED, claimed_until=None)
+    )
+    await uow.session.execute(
+        update(OutboxRow)
+        .where(which)  # type: ignore[arg-type]
+        .values(text="", buttons=[], media=None)
+    )
+
+
+async def _rekey(uow: UnitOfWork, learner_id: int) -> None:
+    """Dedupe keys hold the event key, which may hold the chat id: make them anonymous."""
+    rows = await uow.session.scalars(select(OutboxRow).where(OutboxRow.learner_id == learner_id))
+    for row in list(rows):
+        row.dedupe_key = f"{ERASED_PREFIX}{learner_id}:{row.id}"
+
+
+def _to_stub(learner: Learner, now: datetime) -> None:
+    """The learner's row without anything that leads to them: channel and language stay."""
+    learner.chat_id = learner.user_id = f"{ERASED_PREFIX}{learner.id}"
+    learner.first_name = None
+    learner.status = "stopped"
+    learner.timezone = "UTC"
+    learner.current_lesson = None
+    learner.choices = []
+    learner.streak_days = 0
+    learner.last_active_day = None
+    learner.last_seen_at = learner.created_at
+    learner.last_activity_at = learner.last_nudge_at = None
+    learner.paused_until = learner.snoozed_until = learner.next_nudge_at = None
+    learner.nudges_unanswered = 0
+    learner.asked_to_pause = learner.handoff_open = False
+    learner.reviews = []
+    learner.text_only = False
+
+
+async def erase_volunteer(uow: UnitOfWork, volunteer: Volunteer, now: datetime) -> None:
+    """A volunteer's name and Telegram id, sign-ins and invitations go; their id stays in
+    the requests they handled, which keeps the hand-off figures."""
+    session = uow.session
+    await session.execute(delete(DeskSession).where(DeskSession.volunteer_id == volunteer.id))
+    await session.execute(
+        delete(VolunteerInvite).where(VolunteerInvite.volunteer_id == volunteer.id)
+    )
+    if volunteer.telegram_user_id is not None:
+        chat = volunteer.telegram_user_id
+        await session.execute(
+            delete(OutboxRow).where(
+                OutboxRow.channel == VOLUNTEER_CHANNEL, OutboxRow.chat_id == chat
+            )
+        )
+    volunteer.name = ""
+    volunteer.telegram_user_id = None
+    volunteer.active = volunteer.available = volunteer.coordinator = False
+    volunteer.removed_at = volunteer.removed_at or now
+    await session.flush()
+    log.info("volunteer %d erased", volunteer.id)

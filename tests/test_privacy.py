@@ -1,0 +1,124 @@
+"""What the coach keeps, told and shown to the learner: the notice, /privacy, /mydata and
+the question before /forget, in the pure core."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.core.privacy import ERASED, FORGET_WORDS
+from bot.core.rules import Rules
+from bot.core.state import LearnerStatus
+from bot.i18n import Catalogs
+from tests.builders import LANGUAGES, NOW, button, command, text
+from tests.conftest import ROOT
+from tests.core_journey import CoreJourney
+
+NOTICE = (
+    "🔒 I keep your progress, your first name, and your messages to a volunteer while your "
+    "request is open (then 30 days at most).\n"
+    "Only the volunteer who helps you sees your messages, never your phone number.\n"
+    "/mydata shows what I keep. /forget erases it all. /privacy shows this again."
+)
+FORGET = {"en": frozenset({"forget me", "delete my data"}), "fr": frozenset({"oublie-moi"})}
+QUESTION = (
+    "Do you want me to erase everything I keep about you? Your progress, your requests and "
+    "your messages to volunteers will be gone. This cannot be undone."
+)
+
+
+def at_the_menu(language: str = "en") -> CoreJourney:
+    journey = CoreJourney(rules=Rules(LANGUAGES, forget_words=FORGET))
+    journey.send(command("start"))
+    journey.send(button(f"lang:{language}"))
+    return journey
+
+
+def test_the_notice_comes_with_the_first_words_in_the_chosen_language() -> None:
+    journey = CoreJourney()
+    journey.send(command("start"))
+    said = journey.send(button("lang:en"))
+    assert said[0].startswith("Each lesson takes 1 to 3 minutes.")
+    assert said[0].endswith(NOTICE)
+    assert journey.buttons()[-1] == "Save data: no pictures"  # the menu still comes last
+    assert journey.send(button("language")) and NOTICE not in "".join(
+        journey.send(button("lang:fr"))
+    )
+
+
+def test_privacy_shows_the_notice_again() -> None:
+    journey = at_the_menu()
+    assert journey.send(command("privacy")) == [NOTICE]
+
+
+def test_mydata_says_what_is_kept() -> None:
+    journey = at_the_menu()
+    journey.send(command("pause"))
+    said = journey.send(command("mydata"))
+    assert said[0].split("\n")[:3] == [
+        "What I keep about you:",
+        "Lessons done: 0 of 2",
+        "Language: English",
+    ]
+    assert "Reminders: paused until" in said[0]
+    assert "First name: Amina" in said[0]
+    assert "Requests for a person: none open" in said[0]
+    journey.send(command("help"))
+    journey.send(button("ho:topic/email"))
+    journey.send(button("ho:name/yes"))
+    said = journey.send(command("mydata"))
+    assert "Requests for a person: one open" in said[0]
+    assert (
+        "A volunteer sees: your first name, your language, your topic and your messages" in said[0]
+    )
+
+
+def test_mydata_in_french_uses_the_french_catalog(tmp_path: Path) -> None:
+    journey = at_the_menu("fr")
+    said = journey.send(command("mydata"))
+    french = Catalogs(ROOT / "locales", ["en", "fr"], "en")
+    reply = [r for r in journey.replies()][-1]
+    rendered = "\n".join(french.render(p, "fr") for p in reply.parts)
+    assert "Français" in rendered and "Amina" in rendered
+    assert said[0].startswith("What I keep about you:")  # the English rendering of the same
+
+
+def test_forget_asks_first_and_no_keeps_everything() -> None:
+    journey = at_the_menu()
+    assert journey.send(command("forget")) == [QUESTION]
+    assert journey.buttons() == ["Yes, erase everything", "No, keep it"]
+    assert journey.send(button("forget:no")) == ["OK. Nothing was erased."]
+    assert ERASED not in journey.records()
+    assert journey.state.language == "en"
+
+
+def test_yes_or_its_number_asks_the_service_to_erase() -> None:
+    journey = at_the_menu()
+    journey.send(command("delete"))
+    said = journey.send(text("1"))
+    assert said == [
+        "Done. I erased everything I kept about you. If you write again, we start from zero."
+    ]
+    assert journey.records() == [ERASED]
+
+
+def test_the_words_alone_in_the_learners_language_ask_too() -> None:
+    journey = at_the_menu("fr")
+    assert journey.send(text("Oublie-moi !")) == [QUESTION]
+    journey = at_the_menu()
+    assert journey.send(text("Forget me")) == [QUESTION]
+    assert journey.send(text("please forget me later")) != [QUESTION]
+
+
+def test_a_learner_who_stopped_the_coach_can_still_erase() -> None:
+    journey = at_the_menu()
+    journey.send(command("stop"))
+    assert journey.state.status is LearnerStatus.STOPPED
+    assert journey.send(command("forget")) == [QUESTION]
+    journey.now = NOW + timedelta(minutes=1)
+    journey.send(button("forget:yes"))
+    assert journey.records() == [ERASED]
+
+
+def test_the_forget_words_are_a_catalog_entry() -> None:
+    assert FORGET_WORDS.msgid.startswith("forget me")
