@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot.cli import curriculum, people, simulate, whatsapp
+from bot.cli import curriculum, people, privacy, simulate, whatsapp
 from bot.cli.loading import load_settings, setup_logging
 from bot.config import Settings
 
@@ -73,4 +73,5 @@ app.add_typer(curriculum.app, name="curriculum")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(people.volunteer_app, name="volunteer")
 app.command()(people.handoffs)
+app.command()(privacy.forget)
 app.add_typer(whatsapp.app, name="whatsapp")
