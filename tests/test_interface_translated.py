@@ -13,9 +13,7 @@ KEYWORDS = {"N_": None, "Np_": (1, 2)}
 
 
 def interface_msgids() -> set[str]:
-    found = extract_from_dir(
-        str(ROOT / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS
-    )
+    found = extract_from_dir(str(ROOT / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS)
     return {
         message if isinstance(message, str) else message[0] for _f, _l, message, _c, _x in found
     }
