@@ -99,7 +99,8 @@ def _privacy(turn: Turn) -> Outcome | None:
             return state, [my_data(state, turn.course, turn.rules, turn.now)]
         return state, [forget_question()]
     payload = event.payload if event.kind is InboundKind.BUTTON else None
-    number = typed_number(event.text or "") if event.kind is InboundKind.TEXT else None
+    typed = event.kind is InboundKind.TEXT and not event.chatter
+    number = typed_number(event.text or "") if typed else None
     if number is not None and 1 <= number <= len(state.choices):
         payload = state.choices[number - 1]
     if payload in PAYLOADS:
