@@ -92,9 +92,12 @@ def _reminders(state: LearnerState, now: datetime) -> Msg:
 
 def _request_lines(state: LearnerState) -> list[Text]:
     request = state.request
-    if request is None or not request.active:
-        return [N_("Requests for a person: none open")]
-    lines: list[Text] = [N_("Requests for a person: one open (#{id})", id=request.id or 0)]
+    if request is None or not request.active or request.status is RequestStatus.INTAKE:
+        return [
+            N_("Requests for a person: none open"),
+            N_("A volunteer sees nothing about you unless you ask for a person."),
+        ]
+    lines: list[Text] = [N_("Requests for a person: one open")]
     if request.share_name:
         lines.append(
             N_("A volunteer sees: your first name, your language, your topic and your messages")
