@@ -80,15 +80,20 @@ def telegram_runtime(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     return runtime
 
 
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def emptied(engine: AsyncEngine) -> None:
+    """An empty, migrated database: SQLite's is new, PostgreSQL's (one a run) is emptied."""
     if engine.dialect.name == "sqlite":
         await upgrade(engine)
     else:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await emptied(engine)
     yield engine
     await engine.dispose()
 

@@ -8,7 +8,6 @@ Skipped when /usr/bin/chromium is missing, except in CI (CI=true), where that fa
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,18 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from bot.services.coach import utc_now
 from bot.services.volunteers import Volunteers
-from bot.store.database import create_engine, upgrade
-from bot.store.tables import Base
+from bot.store.database import create_engine
 from bot.store.unit_of_work import Store
-from tests.conftest import settings_for
+from tests.chromium import chromium
+from tests.conftest import emptied, settings_for
 from tests.web_server import live_coach
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PHONE: Any = {"width": 390, "height": 844}
 DESKTOP: Any = {"width": 1280, "height": 800}
 WAIT = 20_000  # ms: the learner's page asks for new messages every 5 s
@@ -36,16 +32,8 @@ WAIT = 20_000  # ms: the learner's page asks for new messages every 5 s
 @pytest.fixture
 def browser(database_url: str) -> Iterator[Any]:
     """Started after the database: PostgreSQL's is made with an event loop of its own."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Debian's Chromium at /usr/bin/chromium (.ci/run installs it)")
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def sign_in_link(database_url: str, name: str) -> str:
@@ -55,12 +43,7 @@ def sign_in_link(database_url: str, name: str) -> str:
 
     async def invite() -> str:
         engine = create_engine(database_url)
-        if engine.dialect.name == "sqlite":
-            await upgrade(engine)
-        else:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            async with engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await emptied(engine)
         store = Store(engine)
         try:
             made = await Volunteers(store, utc_now).invite(name, [], [], "", coordinator=True)

@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from bot.services.coach import utc_now
-from bot.store.database import create_engine, upgrade
-from bot.store.tables import Base, EventRow, Learner
+from bot.store.database import create_engine
+from bot.store.tables import EventRow, Learner
 from bot.store.unit_of_work import Store
-from tests.conftest import settings_for
+from tests.chromium import chromium
+from tests.conftest import emptied, settings_for
 from tests.web_server import live_coach
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 SIZES: dict[str, Any] = {
     "phone": {"width": 390, "height": 844},
     "desktop": {"width": 1280, "height": 800},
@@ -40,16 +38,8 @@ STEPS = ("hello", "colour", "animal", "photo", "recap")
 @pytest.fixture
 def browser(database_url: str) -> Iterator[Any]:
     """Started after the database: PostgreSQL's is made with an event loop of its own."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Debian's Chromium at /usr/bin/chromium (.ci/run installs it)")
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def learners_went_through(database_url: str, stops: list[int]) -> None:
@@ -57,12 +47,7 @@ def learners_went_through(database_url: str, stops: list[int]) -> None:
 
     async def write() -> None:
         engine = create_engine(database_url)
-        if engine.dialect.name == "sqlite":
-            await upgrade(engine)
-        else:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            async with engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await emptied(engine)
         store = Store(engine)
         now = utc_now() - timedelta(hours=1)
         async with store.unit_of_work() as uow:

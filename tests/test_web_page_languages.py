@@ -5,29 +5,18 @@ Skipped when /usr/bin/chromium is missing, except in CI (CI=true), where that fa
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.i18n import Catalogs
 from bot.web.page_texts import PAGE_TEXTS
+from tests.chromium import chromium
 from tests.conftest import ROOT, settings_for
 from tests.web_server import LiveCoach, live_coach
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 LANGUAGES = ["en", "fr", "ar", "fa_AF", "ps", "uk", "ru", "ti"]
 TAGS = {"fa_AF": "fa-AF"}
 RIGHT_TO_LEFT = {"ar", "fa_AF", "ps"}
@@ -42,16 +31,8 @@ def words(code: str, key: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Debian's Chromium at /usr/bin/chromium (.ci/run installs it)")
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

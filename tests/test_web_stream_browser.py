@@ -8,7 +8,6 @@ seconds of idling stand for minutes. Skipped when /usr/bin/chromium is missing, 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 import time
@@ -16,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +25,9 @@ from bot.store.database import create_engine, upgrade
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
 from bot.web.app import CONVERSATION_KEYS
+from tests.chromium import chromium
 from tests.conftest import settings_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE: Any = {"width": 390, "height": 844}
 HEARTBEAT = 1.0
 CHECK = 2.0
@@ -49,16 +46,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Debian's Chromium at /usr/bin/chromium (.ci/run installs it)")
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
