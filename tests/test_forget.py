@@ -193,6 +193,7 @@ async def test_forget_in_telegram_cancels_the_open_request_and_tells_its_volunte
         await volunteer.taps("✋ I take it", on=volunteer.find("#2"))
         await drained(coach)
         assert await zuleikha.says(WORDS["second"]) == []
+        await zuleikha.does(tg.send_photo(zuleikha.user))  # copied from her chat by its id
         await drained(coach)
 
         secrets = [*WORDS.values(), "Zuleikha", "73914226"]
