@@ -80,7 +80,11 @@ def build(settings: Settings) -> Coach:
     rules = settings.rules(
         catalogs.names(), words(catalogs, HELP_WORDS), words(catalogs, STOP_WORDS)
     )
-    rules = replace(rules, forget_words=words(catalogs, FORGET_WORDS))
+    rules = replace(
+        rules,
+        forget_words=words(catalogs, FORGET_WORDS),
+        request_kept_days=settings.retention_handoff_days,
+    )
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )

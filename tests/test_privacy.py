@@ -123,3 +123,10 @@ def test_a_learner_who_stopped_the_coach_can_still_erase() -> None:
 
 def test_the_forget_words_are_a_catalog_entry() -> None:
     assert FORGET_WORDS.msgid.startswith("forget me")
+
+
+def test_the_notice_says_the_days_the_operator_set() -> None:
+    journey = CoreJourney(rules=Rules(LANGUAGES, request_kept_days=14))
+    journey.send(command("start"))
+    journey.send(button("lang:en"))
+    assert "(then 14 days at most)" in journey.send(command("privacy"))[0]

@@ -22,13 +22,14 @@ ERASED = "learner_erased"
 FORGET_WORDS = N_("forget me, delete my data, erase my data")
 
 
-def privacy_notice() -> Reply:
+def privacy_notice(rules: Rules) -> Reply:
     """Three short lines: what is kept and for how long, who sees it, and the commands."""
     return Reply(
         (
             N_(
                 "🔒 I keep your progress, your first name, and your messages to a volunteer "
-                "while your request is open (then 30 days at most)."
+                "while your request is open (then {days} days at most).",
+                days=rules.request_kept_days,
             ),
             N_("Only the volunteer who helps you sees your messages, never your phone number."),
             N_("/mydata shows what I keep. /forget erases it all. /privacy shows this again."),

@@ -38,3 +38,4 @@ class Rules:
     handoff: HandoffRules = field(default_factory=HandoffRules)
     stop_words: dict[str, frozenset[str]] = field(default_factory=dict)
     forget_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    request_kept_days: int = 30  # what a request said is kept this long after it closes

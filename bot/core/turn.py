@@ -69,7 +69,7 @@ def step(
     turn = Turn(state, event, course, now, rules, help_link)
     new_state, effects = _dispatch(turn)
     if state.language is None and new_state.language is not None:
-        effects = _with_notice(effects)
+        effects = _with_notice(effects, rules)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
         new_state = replace(new_state, choices=tuple(c.payload for c in offered[-1].choices))
@@ -78,10 +78,10 @@ def step(
     return new_state, effects
 
 
-def _with_notice(effects: list[Effect]) -> list[Effect]:
+def _with_notice(effects: list[Effect], rules: Rules) -> list[Effect]:
     """The privacy notice, right after the language is chosen, so it is in that language:
     under the first words said in it (one message more would cost a bridged group a post)."""
-    notice = privacy_notice()
+    notice = privacy_notice(rules)
     for index, effect in enumerate(effects):
         if isinstance(effect, Reply) and not effect.choices and effect.media is None:
             joined = replace(effect, parts=(*effect.parts, *notice.parts))
@@ -94,7 +94,7 @@ def _privacy(turn: Turn) -> Outcome | None:
     state, event = turn.state, turn.event
     if event.kind is InboundKind.COMMAND and event.command in PRIVACY_COMMANDS:
         if event.command == "privacy":
-            return state, [privacy_notice()]
+            return state, [privacy_notice(turn.rules)]
         if event.command == "mydata":
             return state, [my_data(state, turn.course, turn.rules, turn.now)]
         return state, [forget_question()]
