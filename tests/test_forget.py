@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import Coach, build
+from bot.services.erasure import erase_volunteer
 from bot.services.figures import Filters, course_figures
 from bot.services.retention import Retention
 from bot.services.volunteers import INVITE_PREFIX, Volunteers
-from bot.store.tables import Base, Handoff, OutboxRow
+from bot.store.tables import Base, Handoff, OutboxRow, Volunteer
 from tests.conftest import settings_for
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
 from tests.telegram_volunteer import TelegramVolunteer
@@ -159,7 +160,7 @@ async def test_forget_in_telegram_cancels_the_open_request_and_tells_its_volunte
     database_url: str, engine: object
 ) -> None:
     async with coach_on_telegram(database_url) as (coach, tg):
-        nadia = tg.user(4001, "Nadia")
+        nadia = tg.user(860055, "Nadira")
         volunteer = TelegramVolunteer(coach, tg, nadia)
         await volunteer.joins(["en"])
         zuleikha = TelegramLearner(coach, tg, tg.user(73914226, "Zuleikha", "en"))
@@ -213,6 +214,11 @@ async def test_forget_in_telegram_cancels_the_open_request_and_tells_its_volunte
         assert await scan_tables(coach, secrets) == []
         assert await scan_files(coach, database_url, secrets) == []
         assert await step_counts(coach) == before
+        async with coach.store.unit_of_work() as uow:  # then the volunteer asks the same
+            helper = await uow.session.scalar(select(Volunteer))
+            assert helper is not None
+            await erase_volunteer(uow, helper, datetime.now(UTC))
+        assert await scan_tables(coach, ["Nadira", "860055"]) == []
         async with reading(coach) as session:
             statuses = list(await session.scalars(select(Handoff.status).order_by(Handoff.id)))
             assert statuses == ["closed", "cancelled"]

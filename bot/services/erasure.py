@@ -147,6 +147,8 @@ async def erase_volunteer(uow: UnitOfWork, volunteer: Volunteer, now: datetime) 
                 OutboxRow.channel == VOLUNTEER_CHANNEL, OutboxRow.chat_id == chat
             )
         )
+        # Their Telegram messages' keys name their private chat (``tg:m:CHAT:ID``).
+        await session.execute(delete(InboundKey).where(InboundKey.key.like(f"tg:m:{chat}:%")))
     volunteer.name = ""
     volunteer.telegram_user_id = None
     volunteer.active = volunteer.available = volunteer.coordinator = False
