@@ -59,6 +59,15 @@ async def test_coach_forget_erases_a_learner_and_volunteer_forget_a_volunteer(
         again = await asyncio.to_thread(run, cli, args)
         assert again.exit_code == 1
 
+        other = WebLearner(client)  # helped by the same volunteer, and staying
+        await other.says("/start")
+        await other.taps("English")
+        await other.says("/help")
+        await other.taps("E-mail")
+        await other.taps("No, stay anonymous")
+        assert (await coach.desk.claim("7001234", (await open_request(coach)).id)).ok
+        assert await scan_tables(coach, ["Nadiazed"]) != []
+
         gone = await asyncio.to_thread(run, cli, ["volunteer", "forget", str(volunteer_id)])
         assert gone.exit_code == 0, gone.output
         secrets = ["Nadiazed", "7001234", chat, RELAYED]

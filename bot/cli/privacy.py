@@ -68,13 +68,13 @@ def volunteer_forget(
 
     async def run(coach: Any) -> bool:
         await Volunteers(coach.store, utc_now).remove(volunteer_id)
-        if coach.desk is not None:
-            await coach.desk.volunteer_removed(volunteer_id)
         async with coach.store.unit_of_work() as uow:
             volunteer = await uow.session.get(Volunteer, volunteer_id)
             if volunteer is None:
                 return False
             await erase_volunteer(uow, volunteer, utc_now())
+        if coach.desk is not None:  # after: a request back in the queue no longer names them
+            await coach.desk.volunteer_removed(volunteer_id)
         await forget_old_pages(coach.store.engine)
         return True
 

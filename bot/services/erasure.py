@@ -149,6 +149,17 @@ async def erase_volunteer(uow: UnitOfWork, volunteer: Volunteer, now: datetime) 
         )
         # Their Telegram messages' keys name their private chat (``tg:m:CHAT:ID``).
         await session.execute(delete(InboundKey).where(InboundKey.key.like(f"tg:m:{chat}:%")))
+    held = select(Handoff.id).where(Handoff.volunteer_id == volunteer.id)
+    for (handoff_id,) in (await session.execute(held)).all():
+        # What the coach said on their behalf names them ("Nadia will help you").
+        await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.dedupe_key.like(f"handoff:{handoff_id}:%"),
+                OutboxRow.status.not_in((PENDING, SENDING)),
+            )
+            .values(text="", buttons=[], media=None)
+        )
     volunteer.name = ""
     volunteer.telegram_user_id = None
     volunteer.active = volunteer.available = volunteer.coordinator = False
