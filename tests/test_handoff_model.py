@@ -418,7 +418,8 @@ class TwoCoachProcesses(RuleBasedStateMachine):
         token = self.token()
         said = self.run(self.learner(number, process, text_=f"Hello {token}"))
         assert all(token not in m.text for m in said), "the learner's words came back to them"
-        holder = self.person(request.holder) if request and request.holder else None
+        helping = request is not None and request.status == "claimed" and request.holder
+        holder = self.person(request.holder) if request and helping and request.holder else None
         if request is not None and request.status == "comment":
             self.model.requests[number] = None  # the words are the comment
         for person in self.model.people:
@@ -609,7 +610,7 @@ class TwoCoachProcesses(RuleBasedStateMachine):
         handoff = self.run(self.handoffs())[request.id]
         if ok:
             assert (handoff.status, handoff.outcome) == ("closed", outcome)
-            request.status = "rating"
+            request.status, request.holder = "rating", None
         else:
             assert handoff.status == "claimed"
 
