@@ -30,7 +30,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService, utc_now
 from bot.services.handoffs import HandoffDesk
 from bot.services.nudging import NudgeSweep
-from bot.services.retention import Retention, RetentionPolicy
+from bot.services.retention import ErasureFollowUp, Retention, RetentionPolicy
 from bot.services.volunteers import Volunteers
 from bot.stopping import cancel, finish
 from bot.store.database import create_engine
@@ -142,6 +142,8 @@ def build(settings: Settings) -> Coach:
         coach.sender.on_unreachable = desk.learner_unreachable
         outbox = partial(sweep_outbox, DeliveryQueue(store), coach.sender, utc_now)
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, outbox))
+        erased = partial(sweep, ErasureFollowUp(store), utc_now)
+        coach.jobs.append(IntervalJob("erasure-follow-up", settings.outbox_sweep_seconds, erased))
     return coach
 
 

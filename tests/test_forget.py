@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from bot.app import Coach, build
 from bot.services.erasure import erase_volunteer
 from bot.services.figures import Filters, course_figures
-from bot.services.retention import Retention
+from bot.services.retention import ErasureFollowUp
 from bot.services.volunteers import INVITE_PREFIX, Volunteers
 from bot.store.tables import Base, Handoff, OutboxRow, Volunteer
 from tests.conftest import settings_for
@@ -227,5 +227,7 @@ async def test_forget_in_telegram_cancels_the_open_request_and_tells_its_volunte
 
 
 async def erase_delivered(coach: Coach) -> None:
-    """The retention sweep: the answers to /forget, delivered, go too."""
-    await Retention(coach.store).sweep(datetime.now(UTC))
+    """The follow-up sweep (it runs with the outbox's): the answers to /forget, delivered,
+    go too."""
+    assert "erasure-follow-up" in [job.name for job in coach.jobs]
+    assert await ErasureFollowUp(coach.store).sweep(datetime.now(UTC)) > 0

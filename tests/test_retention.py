@@ -124,3 +124,22 @@ async def test_the_days_are_settings(engine: AsyncEngine) -> None:
     await retention.sweep(NOW + 2 * DAY)
     after = await counts(service, handoff_id)
     assert after["keys"] == 0 and after["outbox words"] == 0 and after["relayed"] == 0
+
+
+async def test_a_silent_web_chat_learner_is_erased_without_a_message_nobody_would_read(
+    engine: AsyncEngine,
+) -> None:
+    service = coach_service(engine)
+    web = known_channels()["web"]
+    someone = Sender("web", "c0ffee", "c0ffee", language_hint="en")
+    await service.handle(
+        Inbound(someone, InboundKind.COMMAND, NOW, "w1", text="/start", command="start"), web
+    )
+    retention = Retention(service.store, service.catalogs, known_channels(), RetentionPolicy())
+    assert await retention.sweep(NOW + 364 * DAY) >= 0
+    async with service.store.unit_of_work() as uow:
+        assert await uow.session.scalar(select(Learner.chat_id)) == "c0ffee"
+    await retention.sweep(NOW + 365 * DAY)
+    async with service.store.unit_of_work() as uow:
+        assert str(await uow.session.scalar(select(Learner.chat_id))).startswith("erased:")
+        assert list(await uow.session.scalars(select(OutboxRow.chat_id))) == []

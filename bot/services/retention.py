@@ -37,6 +37,30 @@ INACTIVE_GOODBYE = N_(
 
 
 @dataclass(frozen=True)
+class ErasureFollowUp:
+    """The answers to an erasure, gone as soon as they are delivered: a sweep that runs
+    as often as the outbox's (the whole retention sweep runs more rarely)."""
+
+    store: Store
+
+    async def sweep(self, now: datetime) -> int:
+        async with self.store.unit_of_work() as uow:
+            gone = await erasures_delivered(uow)
+        if gone:
+            await forget_old_pages(self.store.engine)
+        return gone
+
+
+async def erasures_delivered(uow: UnitOfWork) -> int:
+    """The last answers to an erased learner, once delivered (or given up)."""
+    stubs = select(Learner.id).where(Learner.chat_id.like(f"{ERASED_PREFIX}%"))
+    gone = await uow.session.execute(
+        delete(OutboxRow).where(OutboxRow.learner_id.in_(stubs), OutboxRow.status.not_in(UNSENT))
+    )
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
 class RetentionPolicy:
     handoff_days: int = 30
     inbound_key_days: int = 7
@@ -56,7 +80,7 @@ class Retention:
     async def sweep(self, now: datetime) -> int:
         """One pass; how many rows it deleted or emptied."""
         async with self.store.unit_of_work() as uow:
-            done = await self._erasures_delivered(uow)
+            done = await erasures_delivered(uow)
             done += await self._requests(uow, now - timedelta(days=self.policy.handoff_days))
             done += await self._inbound_keys(
                 uow, now - timedelta(days=self.policy.inbound_key_days)
@@ -67,16 +91,6 @@ class Retention:
             await forget_old_pages(self.store.engine)
             log.info("retention sweep: %d rows, %d inactive learners erased", done, inactive)
         return done + inactive
-
-    async def _erasures_delivered(self, uow: UnitOfWork) -> int:
-        """The last answers to an erased learner, once delivered (or given up)."""
-        stubs = select(Learner.id).where(Learner.chat_id.like(f"{ERASED_PREFIX}%"))
-        gone = await uow.session.execute(
-            delete(OutboxRow).where(
-                OutboxRow.learner_id.in_(stubs), OutboxRow.status.not_in(UNSENT)
-            )
-        )
-        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _requests(self, uow: UnitOfWork, cutoff: datetime) -> int:
         talked = exists().where(HandoffMessage.handoff_id == Handoff.id)
