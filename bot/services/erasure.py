@@ -33,13 +33,13 @@ from bot.store.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 ERASED_PREFIX = "erased:"
 ACTIVE_REQUEST = ("intake", "open", "claimed")
-CLOSED_BY_LEARNER = N_("Request #{id}: the learner closed this request.")
 # Tells the volunteer and the alerts that a request ended: (uow, handoff, said, now).
 TellDesk = Callable[[UnitOfWork, Handoff, Msg, datetime], Awaitable[None]]
 
 
-def is_erased(learner: Learner) -> bool:
-    return learner.chat_id.startswith(ERASED_PREFIX)
+def closed_by_learner(handoff_id: int) -> Msg:
+    """What the volunteer and the alerts say of a request whose learner was erased."""
+    return N_("Request #{id}: the learner closed this request.", id=handoff_id)
 
 
 async def erase_learner(
@@ -65,7 +65,7 @@ async def erase_learner(
             handoff.status, handoff.closed_at, handoff.outcome = "cancelled", now, None
             handoff.escalate_at = handoff.day_ends_at = None
             if was_open and tell_desk is not None:
-                await tell_desk(uow, handoff, N_(CLOSED_BY_LEARNER.msgid, id=handoff.id), now)
+                await tell_desk(uow, handoff, closed_by_learner(handoff.id), now)
     await session.flush()
     private = learner.chat_id == learner.user_id
     mine = OutboxRow.learner_id == learner.id
