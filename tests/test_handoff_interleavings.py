@@ -132,3 +132,46 @@ async def test_one_request_the_sweep_fails_on_blocks_no_other(
     desk.clock.now += timedelta(minutes=1)
     assert await desk.processes[1].desk.sweep(desk.clock.now) == 1
     assert (await desk.request(first)).escalate_at is None
+
+
+# Faults outside the desk's upkeep, not fixed yet (see the report):
+
+
+async def test_a_volunteer_removed_while_pressing_claim_holds_no_request(desk: Desk) -> None:
+    for number in range(ROUNDS):
+        request = await desk.asks(number)
+        volunteer = await desk.volunteer(str(81000 + number))
+        await at_once(
+            desk.processes[0].desk.claim(str(81000 + number), request), desk.removes(volunteer)
+        )
+        held = await desk.request(request)
+        if held.status == "claimed":
+            assert await desk.is_active(held.volunteer_id or 0), (
+                f"round {number}: a removed volunteer holds request {request}"
+            )
+
+
+async def test_a_learner_cancelling_while_a_volunteer_claims_fails_for_nobody(
+    desk: Desk,
+) -> None:
+    for number in range(ROUNDS):
+        request = await desk.asks(number)
+        await desk.volunteer(str(82000 + number))
+        await at_once(
+            desk.learner(number, 1, command="cancel"),
+            desk.processes[0].desk.claim(str(82000 + number), request),
+        )
+        assert (await desk.request(request)).status == "cancelled"
+
+
+async def test_asking_again_in_the_middle_of_the_intake_leaves_one_request(desk: Desk) -> None:
+    await desk.learner(0, command="start")
+    await desk.learner(0, payload=payloads.language("en"))
+    await desk.learner(0, command="help")
+    await desk.learner(0, command="help")  # the learner starts over before answering
+    await desk.learner(0, payload=payloads.handoff("topic", "email"))
+    await desk.learner(0, payload=payloads.handoff("place", "chat"))
+    await desk.learner(0, payload=payloads.handoff("name", "yes"))
+    async with desk.processes[0].service.store.unit_of_work() as uow:
+        rows = [(h.status, h.step) for h in await uow.session.scalars(select(Handoff))]
+    assert rows == [("open", None)]

@@ -56,14 +56,6 @@ LEARNERS = 3
 LIBRARY = Place("library", "Library", ((1, time(14), time(17)), (5, time(10), time(12))))
 ACTIVE = ("intake", "open", "claimed")
 LETTERS = "bcdfghjklmnpqrstvwxz"
-# Two known faults of the desk's claim and close on PostgreSQL: until they are fixed the
-# model steers around them (set these to False to drive into them).
-# A volunteer removed while pressing "I take it" can keep the request: the claim read them
-# as active before the removal committed, the requeue ran before the claim committed.
-AVOID_CLAIM_WHILE_REMOVED = True
-# A claim or a close at the moment the learner acts can deadlock: the desk locks the
-# request and then (by its foreign key) the learner, the learner's event the other way.
-AVOID_DESK_WHILE_LEARNER_ACTS = True
 
 
 @dataclass
@@ -671,10 +663,6 @@ class TwoCoachProcesses(RuleBasedStateMachine):
         if holder is not None and volunteer_does != "claim":
             volunteer = holder
         removed = {"holder": holder, "claimer": volunteer, "nobody": None}[admin_removes]
-        if removed is volunteer and volunteer_does == "claim" and AVOID_CLAIM_WHILE_REMOVED:
-            removed = None
-        if volunteer_does in ("claim", "close") and AVOID_DESK_WHILE_LEARNER_ACTS:
-            volunteer_does = "nothing"
         token, words = self.token(), self.token()
         before, since = self.run(self.last_id()), self.run(self.last_event())
 

@@ -68,7 +68,9 @@ def ask_for_person(state: LearnerState, rules: Rules) -> Outcome:
         update = Choice(N_("Change my request"), payloads.handoff("update"))
         said = N_("You already asked for a person. I will tell you as soon as someone answers.")
         return state, [Reply((said,), (update, CANCEL, BACK))]
-    draft = HelpRequest(RequestStatus.INTAKE, step="topic")
+    # Asked again in the middle of the intake: the same request starts over, never a second.
+    keep = request.id if request is not None and request.status is RequestStatus.INTAKE else None
+    draft = HelpRequest(RequestStatus.INTAKE, id=keep, step="topic")
     return replace(state, request=draft), [Record("handoff_intake"), _ask_topic(rules.handoff)]
 
 

@@ -129,6 +129,8 @@ class HandoffDesk(DeskUpkeep):
     ) -> Msg | None:
         """Exactly one volunteer wins, even when several press at once in several processes
         (in Telegram or in the browser: ``channel`` is where they will work on it)."""
+        if not await self._lock_for(uow, handoff_id, volunteer):
+            return N_("Only registered volunteers can take a request.")
         won = await uow.session.execute(
             update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.status == "open")
@@ -209,6 +211,7 @@ class HandoffDesk(DeskUpkeep):
         self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int, outcome: str, now: datetime
     ) -> Msg | None:
         """The volunteer closes with an outcome; the learner is asked for a rating."""
+        await self._lock_for(uow, handoff_id, volunteer)
         handoff = await self._held(uow, volunteer, handoff_id)
         if handoff is None:
             return N_("You can only close requests you took.")
@@ -285,6 +288,24 @@ class HandoffDesk(DeskUpkeep):
         return DeskResult(True)
 
     # --- the clock's side
+
+    async def _lock_for(self, uow: UnitOfWork, handoff_id: int, volunteer: Volunteer) -> bool:
+        """On PostgreSQL, lock the request's learner first, as their own events do (so the
+        two never wait on each other in a circle), then hold the volunteer as they are: a
+        volunteer removed meanwhile takes nothing. Whether the volunteer is still active."""
+        if not uow.postgres:
+            return True
+        learner_id = await uow.session.scalar(
+            select(Handoff.learner_id).where(Handoff.id == handoff_id)
+        )
+        if learner_id is not None:
+            await uow.session.execute(
+                select(Learner.id).where(Learner.id == learner_id).with_for_update()
+            )
+        active = await uow.session.scalar(
+            select(Volunteer.active).where(Volunteer.id == volunteer.id).with_for_update(read=True)
+        )
+        return bool(active)
 
     async def _not_claimed(self, uow: UnitOfWork, volunteer: Volunteer, handoff_id: int) -> Msg:
         """Why a claim lost, in words that fit what happened."""
