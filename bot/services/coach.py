@@ -85,6 +85,9 @@ async def exactly_once(key: str, attempt: Callable[[], Awaitable[T]]) -> T:
         except StaleDataError:
             log.info("learner changed under event %s, attempt %d", log_id(key), number)
         except DBAPIError as error:
+            if retryable(error) and number < ATTEMPTS:
+                log.info("deadlock or conflict on event %s, attempt %d", log_id(key), number)
+                continue
             if not error.connection_invalidated or number == ATTEMPTS:
                 log.warning(
                     "database unavailable for event %s: %s", log_id(key), type(error).__name__
@@ -95,6 +98,12 @@ async def exactly_once(key: str, attempt: Callable[[], Awaitable[T]]) -> T:
             log.warning("database unreachable for event %s: %s", log_id(key), type(error).__name__)
             raise Unavailable from error
     raise Unavailable(f"event {log_id(key)} conflicted {ATTEMPTS} times")
+
+
+def retryable(error: DBAPIError) -> bool:
+    """PostgreSQL gave up one of two transactions waiting on each other (40P01), or could not
+    serialise it (40001): done again, it goes through."""
+    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def utc_now() -> datetime:
