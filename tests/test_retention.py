@@ -143,3 +143,24 @@ async def test_a_silent_web_chat_learner_is_erased_without_a_message_nobody_woul
     async with service.store.unit_of_work() as uow:
         assert str(await uow.session.scalar(select(Learner.chat_id))).startswith("erased:")
         assert list(await uow.session.scalars(select(OutboxRow.chat_id))) == []
+
+
+async def test_a_message_held_for_a_learner_who_never_writes_again_is_given_up_in_a_week(
+    engine: AsyncEngine,
+) -> None:
+    service = coach_service(engine)
+    await a_learner_helped_once(service)
+    async with service.store.unit_of_work() as uow:  # WhatsApp's window closed on it
+        first = await uow.session.scalar(select(OutboxRow).order_by(OutboxRow.id).limit(1))
+        assert first is not None
+        first.status, held = "held", first.id
+    retention = Retention(service.store, service.catalogs, known_channels(), RetentionPolicy())
+    await retention.sweep(NOW + 7 * DAY - timedelta(seconds=1))
+    async with service.store.unit_of_work() as uow:
+        row = await uow.session.get(OutboxRow, held)
+        assert row is not None and row.status == "held" and row.text
+    await retention.sweep(NOW + 7 * DAY)
+    async with service.store.unit_of_work() as uow:
+        row = await uow.session.get(OutboxRow, held, populate_existing=True)
+        assert row is not None and (row.status, row.text) == ("failed", "")
+        assert row.last_error == "held too long: the learner did not write again"

@@ -163,7 +163,7 @@ async def test_a_message_refused_with_131047_goes_as_its_template(
         assert graph.sent[-1].template == "coach_new_lesson"
 
 
-async def test_a_template_not_approved_yet_fails_clearly_and_the_operator_is_told(
+async def test_a_template_not_approved_yet_keeps_the_reminder_waiting_and_tells_the_operator(
     database_url: str, engine: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = WallClock(MONDAY_MORNING)
@@ -176,10 +176,16 @@ async def test_a_template_not_approved_yet_fails_clearly_and_the_operator_is_tol
             assert await nudge_sweep(coach).sweep(clock()) == 1
             await drained(coach)
         reminder = (await outbox(coach, AMINA))[-1]
-        assert reminder.status == "failed"
+        assert reminder.status == "held"
         assert reminder.last_error == "whatsapp 132001: template not approved"
         assert any("coach whatsapp templates" in r.getMessage() for r in caplog.records)
         assert graph.outside_window == 0
+        # She writes again: the window is open, the reminder goes as an ordinary message.
+        said = await WhatsAppLearner(coach, graph, AMINA, "Amina").says("hello")
+        assert said[0].startswith("Hello! A new lesson is waiting for you.")
+        await drained(coach)
+        again = next(row for row in await outbox(coach, AMINA) if row.id == reminder.id)
+        assert again.status == "sent" and graph.outside_window == 0
 
 
 def test_every_template_has_its_text_in_each_language_whatsapp_knows() -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Reply
 from bot.core.text import N_
+from bot.delivery.held import HELD
 from bot.i18n import Catalogs
 from bot.services.erasure import ERASED_PREFIX, erase_learner
 from bot.services.rendering import Renderer
@@ -85,7 +86,9 @@ class Retention:
             done += await self._inbound_keys(
                 uow, now - timedelta(days=self.policy.inbound_key_days)
             )
-            done += await self._texts(uow, now - timedelta(days=self.policy.outbox_text_days))
+            texts = now - timedelta(days=self.policy.outbox_text_days)
+            done += await self._given_up(uow, texts)
+            done += await self._texts(uow, texts)
         inactive = await self._inactive(now)
         if done or inactive:
             await forget_old_pages(self.store.engine)
@@ -123,6 +126,16 @@ class Retention:
 
     async def _inbound_keys(self, uow: UnitOfWork, cutoff: datetime) -> int:
         gone = await uow.session.execute(delete(InboundKey).where(InboundKey.at <= cutoff))
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _given_up(self, uow: UnitOfWork, cutoff: datetime) -> int:
+        """A message held for a learner who never wrote again (WhatsApp's window) waits no
+        longer than a delivered one's words are kept: it is given up, never sent late."""
+        gone = await uow.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == HELD, OutboxRow.created_at <= cutoff)
+            .values(status="failed", last_error="held too long: the learner did not write again")
+        )
         return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _texts(self, uow: UnitOfWork, cutoff: datetime) -> int:

@@ -134,12 +134,13 @@ class WhatsAppDelivery:
         except WhatsAppError as error:
             if error.code in TEMPLATE_UNUSABLE:
                 log.warning(
-                    "whatsapp template %s (%s) is not approved: message %d not sent; "
-                    "see `coach whatsapp templates`",
+                    "whatsapp template %s (%s) is not approved: message %d waits for the "
+                    "learner's next message; see `coach whatsapp templates`",
                     kept["name"],
                     kept["language"],
                     message.id,
                 )
+                raise Held(f"whatsapp {error.code}: template not approved") from error
             raise
         return str(sent.id)
 
@@ -150,6 +151,8 @@ class WhatsAppDelivery:
             waiting = sent_template(MESSAGE_WAITING, language, [])
             try:
                 await self._send_template(message, waiting)
+            except Held:
+                pass  # the waiting template is not approved: the operator was told
             except WhatsAppError as error:
                 if not isinstance(outcome(error), Rejected):  # unreachable, or try again later
                     raise
