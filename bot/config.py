@@ -138,6 +138,7 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_base: str = "https://graph.facebook.com/v26.0"
+    whatsapp_business_account_id: str | None = None  # for `coach whatsapp templates --submit`
     whatsapp_webhook_path: str = "/whatsapp/webhook"
 
     # Matterbridge's API account: bridged WhatsApp groups (on when the URL is set).

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.conftest import settings_for
+from tests.fakes.whatsapp_graph import APP_SECRET, PHONE_NUMBER_ID, TOKEN, fake_graph
 
 runner = CliRunner()
 WAITING = "coach_message_waiting"
@@ -56,4 +59,36 @@ def test_with_json_each_template_is_the_body_of_meta_s_create_template_call() ->
             "type": "BODY",
             "text": "You have a new message from the coach. Reply to this message to read it.",
         }
+    ]
+
+
+def test_submitting_needs_the_business_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COACH_WHATSAPP_BUSINESS_ACCOUNT_ID", raising=False)
+    result = runner.invoke(app, ["whatsapp", "templates", "--submit"])
+    assert result.exit_code == 2
+    assert "COACH_WHATSAPP_BUSINESS_ACCOUNT_ID" in result.output
+
+
+async def test_submit_sends_each_template_for_review_and_says_what_meta_answered() -> None:
+    from bot.cli.whatsapp import submit_templates
+
+    result = runner.invoke(app, ["whatsapp", "templates", "--json"])
+    bodies = json.loads(result.stdout)
+    async with fake_graph() as graph:
+        settings = settings_for(
+            "sqlite+aiosqlite://",
+            whatsapp_token=TOKEN,
+            whatsapp_phone_number_id=PHONE_NUMBER_ID,
+            whatsapp_app_secret=APP_SECRET,
+            whatsapp_verify_token="v",
+            whatsapp_api_base=graph.base_url,
+            whatsapp_business_account_id="102290129340398",
+        )
+        first = await submit_templates(settings, bodies[:2])
+        again = await submit_templates(settings, bodies[:1])
+    assert [line.split(": ", 1)[1].split(" (")[0] for line in first] == ["PENDING", "PENDING"]
+    assert set(graph.submitted) == {(b["name"], b["language"]) for b in bodies[:2]}
+    assert again == [
+        f"{bodies[0]['name']} · {bodies[0]['language']}: refused: "
+        "Content in this language already exists."
     ]

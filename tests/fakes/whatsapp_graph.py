@@ -109,6 +109,7 @@ class FakeGraph:
     def __init__(self) -> None:
         self.sent: list[WaSent] = []
         self.uploads: dict[str, bytes] = {}
+        self.submitted: dict[tuple[str, str], JSON] = {}  # templates sent for review
         # What learners sent, by media id (the ids the webhook fixtures use).
         self.learners_media: dict[str, bytes] = {
             IMAGE_ID: b"\xff\xd8\xff\xe0" + bytes(60),
@@ -137,6 +138,7 @@ class FakeGraph:
         app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/messages", self._messages)
         app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/media", self._media)
         app.router.add_get(f"/{VERSION}/{{media_id}}", self._media_url)
+        app.router.add_post(f"/{VERSION}/{{waba}}/message_templates", self._create_template)
         app.router.add_get("/lookaside/{media_id}", self._download)
         return app
 
@@ -259,6 +261,26 @@ class FakeGraph:
         self.uploads[media_id] = upload.file.read()
         self.upload_count += 1
         return web.json_response({"id": media_id})
+
+    async def _create_template(self, request: web.Request) -> web.Response:
+        """Meta's create-message-template call: pending review, or refused when that name
+        is already there in that language."""
+        if not self._authorised(request):
+            return error(401, 190, "Invalid OAuth access token.")
+        body = await request.json()
+        name, language = str(body["name"]), str(body["language"])
+        if (name, language) in self.submitted:
+            refused = {
+                "message": "Invalid parameter",
+                "type": "OAuthException",
+                "code": 100,
+                "error_subcode": 2388024,
+                "error_user_msg": "Content in this language already exists.",
+            }
+            return web.json_response({"error": refused}, status=400)
+        self.submitted[(name, language)] = body
+        template_id = str(next(self._media_ids))
+        return web.json_response({"id": template_id, "status": "PENDING", "category": "UTILITY"})
 
     async def _media_url(self, request: web.Request) -> web.Response:
         """Retrieve a media URL, as Meta does: it works only with the token."""
