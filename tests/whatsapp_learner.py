@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -17,6 +18,7 @@ from bot.app import Coach, build, running
 from bot.channels.whatsapp.delivery import WhatsAppDelivery
 from bot.services.nudging import NudgeSweep
 from bot.store.tables import InboundKey, Learner, OutboxRow
+from scheduler.jobs import sweep
 from tests.conftest import JOURNEY_COURSE, settings_for
 from tests.fakes import whatsapp_webhooks as hook
 from tests.fakes.whatsapp_graph import APP_SECRET, PHONE_NUMBER_ID, TOKEN, FakeGraph, WaSent
@@ -89,6 +91,11 @@ def on_clock(coach: Coach, graph: FakeGraph, clock: WallClock) -> None:
     assert isinstance(delivery, WhatsAppDelivery)
     delivery.clock = clock
     graph.clock = clock
+    # The coach's own reminder sweep runs on the same clock: one that starts late on a busy
+    # machine must not find a reminder due in real time that is not due on the test's.
+    for job in coach.jobs:
+        if job.name == "nudge-sweep":
+            object.__setattr__(job, "run", partial(sweep, nudge_sweep(coach), clock))
 
 
 def nudge_sweep(coach: Coach) -> NudgeSweep:
