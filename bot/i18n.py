@@ -8,6 +8,7 @@ fallback, the source) instead of showing a stale translation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -119,6 +120,10 @@ class Catalogs:
 
     def names(self) -> dict[str, str]:
         return {code: language.name for code, language in self.languages.items()}
+
+    def first_offered(self, codes: Iterable[str | None], default: str) -> str:
+        """The first of ``codes`` the coach offers, else ``default``."""
+        return next((str(code) for code in codes if code in self.languages), default)
 
     def best_match(self, hint: str | None, default: str) -> str:
         """The offered language closest to a browser's or Telegram's language code."""

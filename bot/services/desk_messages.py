@@ -304,10 +304,8 @@ class DeskMessages:
     def _language_of(self, volunteer: Volunteer) -> str:
         """One language for everything the coach tells a volunteer: the one they use the
         coach in, else the first they speak that the coach has."""
-        for code in (volunteer.language, *volunteer.languages):
-            if code in self.catalogs.languages:
-                return str(code)
-        return self.default_language
+        spoken = (volunteer.language, *volunteer.languages)
+        return self.catalogs.first_offered(spoken, self.default_language)
 
     @staticmethod
     def _on_telegram(volunteer: Volunteer, handoff: Handoff) -> bool:

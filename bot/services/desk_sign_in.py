@@ -23,6 +23,36 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def new_invite(uow: UnitOfWork, volunteer_id: int, kind: str, expires: datetime) -> str:
+    """A single-use token for a volunteer: ``telegram`` registers their account, ``web``
+    signs them in to the desk. Only its hash is kept."""
+    token = secrets.token_urlsafe(24)
+    uow.session.add(
+        VolunteerInvite(
+            token_hash=token_hash(token), volunteer_id=volunteer_id, expires_at=expires, kind=kind
+        )
+    )
+    await uow.session.flush()
+    return token
+
+
+async def use_invite(uow: UnitOfWork, token: str, kind: str, now: datetime) -> int | None:
+    """Use a token of that kind once; its volunteer's id, or None when it is unknown, used
+    or expired (even when several try it at once: one conditional update)."""
+    used = await uow.session.execute(
+        update(VolunteerInvite)
+        .where(
+            VolunteerInvite.token_hash == token_hash(token),
+            VolunteerInvite.kind == kind,
+            VolunteerInvite.used_at.is_(None),
+            VolunteerInvite.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(VolunteerInvite.volunteer_id)
+    )
+    return used.scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class DeskVolunteer:
     """Who is signed in: what the desk pages need, and nothing of their accounts."""
@@ -54,18 +84,8 @@ class DeskSignIn:
 
     async def link_in(self, uow: UnitOfWork, volunteer_id: int) -> tuple[str, datetime]:
         """A new single-use sign-in token for the volunteer, and when it expires."""
-        token = secrets.token_urlsafe(24)
         expires = self.clock() + timedelta(days=self.link_days)
-        uow.session.add(
-            VolunteerInvite(
-                token_hash=token_hash(token),
-                volunteer_id=volunteer_id,
-                expires_at=expires,
-                kind="web",
-            )
-        )
-        await uow.session.flush()
-        return token, expires
+        return await new_invite(uow, volunteer_id, "web", expires), expires
 
     async def link(self, volunteer_id: int) -> tuple[str, datetime] | None:
         """A sign-in token for an active volunteer; None for an unknown or removed one."""
@@ -81,18 +101,7 @@ class DeskSignIn:
         the volunteer already has one."""
         now = self.clock()
         async with self.store.unit_of_work() as uow:
-            used = await uow.session.execute(
-                update(VolunteerInvite)
-                .where(
-                    VolunteerInvite.token_hash == token_hash(token),
-                    VolunteerInvite.kind == "web",
-                    VolunteerInvite.used_at.is_(None),
-                    VolunteerInvite.expires_at > now,
-                )
-                .values(used_at=now)
-                .returning(VolunteerInvite.volunteer_id)
-            )
-            volunteer_id = used.scalar_one_or_none()
+            volunteer_id = await use_invite(uow, token, "web", now)
             volunteer = await uow.session.get(Volunteer, volunteer_id) if volunteer_id else None
             if volunteer is None or not volunteer.active:
                 log.info("desk sign-in refused")

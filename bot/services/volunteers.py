@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.core.volunteering import INVITE_PREFIX
-from bot.services.desk_sign_in import DeskSignIn, token_hash
-from bot.store.tables import Volunteer, VolunteerInvite
+from bot.services.desk_sign_in import DeskSignIn, new_invite, use_invite
+from bot.store.tables import Volunteer
 from bot.store.unit_of_work import Store, UnitOfWork
 
 
@@ -74,7 +73,6 @@ class Volunteers:
         coordinator: bool = False,
     ) -> Invite:
         now = self.clock()
-        token = secrets.token_urlsafe(24)
         expires = now + timedelta(days=self.invite_days)
         volunteer = Volunteer(
             name=name,
@@ -87,11 +85,7 @@ class Volunteers:
         )
         uow.session.add(volunteer)
         await uow.session.flush()
-        uow.session.add(
-            VolunteerInvite(
-                token_hash=token_hash(token), volunteer_id=volunteer.id, expires_at=expires
-            )
-        )
+        token = await new_invite(uow, volunteer.id, "telegram", expires)
         link = f"https://t.me/{bot.lstrip('@')}?start={INVITE_PREFIX}{token}" if bot else ""
         web_token, _ = await DeskSignIn(self.store, self.clock, self.invite_days).link_in(
             uow, volunteer.id
@@ -107,18 +101,7 @@ class Volunteers:
         self, uow: UnitOfWork, token: str, telegram_user_id: str, language: str | None = None
     ) -> VolunteerView | None:
         """``language``: the one their Telegram is in, kept as the coach's language for them."""
-        claimed = await uow.session.execute(
-            update(VolunteerInvite)
-            .where(
-                VolunteerInvite.token_hash == token_hash(token),
-                VolunteerInvite.kind == "telegram",
-                VolunteerInvite.used_at.is_(None),
-                VolunteerInvite.expires_at > self.clock(),
-            )
-            .values(used_at=self.clock())
-            .returning(VolunteerInvite.volunteer_id)
-        )
-        volunteer_id = claimed.scalar_one_or_none()
+        volunteer_id = await use_invite(uow, token, "telegram", self.clock())
         if volunteer_id is None:
             return None
         taken = await uow.session.scalar(

@@ -277,10 +277,8 @@ class DeskPages:
         return number
 
     def _language(self, who: DeskVolunteer) -> str:
-        for code in (who.language, *who.languages):
-            if code in self.catalogs.languages:
-                return str(code)
-        return self.default_language
+        """The volunteer's language, by the same rule as everything else the coach tells them."""
+        return self.catalogs.first_offered((who.language, *who.languages), self.default_language)
 
     def _browser_language(self, request: web.Request) -> str:
         return self.catalogs.best_match(language_hint(request), self.default_language)

@@ -36,11 +36,11 @@ from bot.web.trainer_tables import (
     Table,
     csv_response,
     filter_form,
-    filters_of,
     minutes,
     page,
     query_of,
     table_html,
+    trainer_filters,
 )
 
 SignedIn = Callable[[web.Request], Awaitable[bool]]
@@ -64,9 +64,7 @@ class TrainerFigures:
         ]
 
     async def _filters(self, request: web.Request) -> Filters:
-        if not await self.signed_in(request):
-            raise web.HTTPSeeOther("/trainer")
-        return filters_of(request, list(self.catalogs.languages))
+        return await trainer_filters(request, self.signed_in, list(self.catalogs.languages))
 
     async def form(self, filters: Filters) -> str:
         async with self.store.unit_of_work() as uow:

@@ -16,11 +16,11 @@ from bot.web.trainer_tables import (
     Table,
     csv_response,
     filter_form,
-    filters_of,
     minutes,
     page,
     query_of,
     table_html,
+    trainer_filters,
 )
 
 CHANNELS = ("telegram", "whatsapp", "matterbridge", "web")
@@ -48,9 +48,7 @@ class HandoffPages:
         ]
 
     async def _filters(self, request: web.Request) -> Filters:
-        if not await self.signed_in(request):
-            raise web.HTTPSeeOther("/trainer")
-        return filters_of(request, list(self.catalogs.languages))
+        return await trainer_filters(request, self.signed_in, list(self.catalogs.languages))
 
     async def tables(self, filters: Filters) -> dict[str, Table]:
         records = await handoff_records(

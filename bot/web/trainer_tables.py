@@ -11,7 +11,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
@@ -48,6 +48,17 @@ class Table:
 def page(title: str, body: str) -> web.Response:
     text = f"{HEAD.format(title=html.escape(title))}{NAV}<main>{body}</main></html>"
     return web.Response(text=text, content_type="text/html")
+
+
+async def trainer_filters(
+    request: web.Request,
+    signed_in: Callable[[web.Request], Awaitable[bool]],
+    languages: Sequence[str],
+) -> Filters:
+    """A signed-in trainer's filters; anyone else is sent to the sign-in."""
+    if not await signed_in(request):
+        raise web.HTTPSeeOther("/trainer")
+    return filters_of(request, languages)
 
 
 def filters_of(request: web.Request, languages: Sequence[str]) -> Filters:
