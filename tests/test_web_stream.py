@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot.app import Coach, build, running
 from bot.store.database import create_engine
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
 from bot.web.app import CONVERSATION_KEYS
+from bot.web.stream import Streams, StreamSettings
 from tests.conftest import settings_for
 
 STREAM = {"Accept": "text/event-stream"}
@@ -292,3 +295,33 @@ async def test_stopping_the_coach_ends_an_open_stream_at_once(
         response.close()
     assert stopped < 3.0, stopped
     assert b"data" not in rest
+
+
+async def test_a_stream_that_opens_or_ends_during_another_write_breaks_nothing(
+    streaming: tuple[Coach, TestClient[Any, Any]],
+) -> None:
+    """On PostgreSQL a write's announcement lets other tasks run in the middle of its flush
+    hooks; a page that opens or loses its stream then must leave that write whole."""
+    coach, client = streaming
+    credential, _ = await start(client)
+    chat_id = coach.web[CONVERSATION_KEYS].chat_id(credential)
+    assert chat_id is not None
+    streams = Streams(coach.store, "web", StreamSettings())
+    opened_and_ended = 0
+
+    def meanwhile(_session: Session, _context: Any) -> None:
+        nonlocal opened_and_ended
+        with streams.open("another", "10.0.0.9", None, 0):  # the first stream of its process
+            opened_and_ended += 1
+
+    event.listen(Session, "after_flush", meanwhile)
+    try:
+        await write(coach.store, chat_id, "kept")  # raised "deque mutated during iteration"
+    finally:
+        event.remove(Session, "after_flush", meanwhile)
+    await streams.close()
+    assert opened_and_ended == 1
+    response = await client.get(f"/api/webchat/{credential}/stream?after=0", headers=STREAM)
+    _, messages = await Events(response).next_messages()
+    assert "kept" in [m["text"] for m in messages]
+    response.close()

@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,27 +65,53 @@ class StreamSettings(BaseSettings):
     total: int = 2000
 
 
-_ANNOUNCERS: dict[str, Callable[[Session, Any], None]] = {}
+_ANNOUNCED: set[str] = set()  # the channels whose new rows are announced on PostgreSQL
+_WATCHING: weakref.WeakSet[Streams] = weakref.WeakSet()  # the Streams with open streams
 
 
-def announcer(channel: str) -> Callable[[Session, Any], None]:
-    """The flush hook that, on PostgreSQL, announces a new outbox row of ``channel`` to every
-    process (NOTIFY: sent at commit, dropped on rollback), so their streams hear of it at once."""
-    if channel not in _ANNOUNCERS:
+def _announce(session: Session, _context: Any) -> None:
+    """On PostgreSQL, announce every new outbox row of an announced channel to every process
+    (NOTIFY: sent at commit, dropped on rollback), so their streams hear of it at once."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    chats = {
+        (r.channel, r.chat_id)
+        for r in session.new
+        if isinstance(r, OutboxRow) and r.channel in _ANNOUNCED
+    }
+    for _channel, chat_id in sorted(chats):
+        session.connection().execute(
+            text("SELECT pg_notify(:notices, :chat)"), {"notices": NOTICES, "chat": chat_id}
+        )
 
-        def announce(session: Session, _context: Any) -> None:
-            if session.bind is None or session.bind.dialect.name != "postgresql":
-                return
-            chats = {
-                r.chat_id for r in session.new if isinstance(r, OutboxRow) and r.channel == channel
-            }
-            for chat_id in sorted(chats):
-                session.connection().execute(
-                    text("SELECT pg_notify(:notices, :chat)"), {"notices": NOTICES, "chat": chat_id}
-                )
 
-        _ANNOUNCERS[channel] = announce
-    return _ANNOUNCERS[channel]
+def _flushed(session: Session, context: Any) -> None:
+    for streams in list(_WATCHING):
+        streams.flushed(session)
+
+
+def _committed(session: Session) -> None:
+    for streams in list(_WATCHING):
+        streams.committed(session)
+
+
+def _rolled_back(session: Session) -> None:
+    for streams in list(_WATCHING):
+        streams.rolled_back(session)
+
+
+# Registered once, at import, and never removed: SQLAlchemy walks a listener list while it
+# calls it, and the announcement's query lets other tasks run meanwhile, so adding or removing
+# a listener then (a stream that opens or ends) would break that walk. Which Streams care is
+# kept apart, in _WATCHING and _ANNOUNCED, and those are copied before they are walked.
+for _name, _listener in (
+    ("after_flush", _announce),
+    ("after_flush", _flushed),
+    ("after_commit", _committed),
+    ("after_rollback", _rolled_back),
+):
+    if not event.contains(Session, _name, _listener):
+        event.listen(Session, _name, _listener)
 
 
 @dataclass(eq=False)
@@ -124,9 +151,7 @@ class Streams:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = f"{PENDING}.{id(self)}"  # each instance its own, in a shared session
         self._listening: asyncio.Task[None] | None = None
-        announce = announcer(channel)
-        if not event.contains(Session, "after_flush", announce):
-            event.listen(Session, "after_flush", announce)
+        _ANNOUNCED.add(channel)
 
     @contextlib.contextmanager
     def open(self, chat_id: str, client: str, key: str | None, after: int) -> Iterator[Stream]:
@@ -194,21 +219,13 @@ class Streams:
 
     def _start_watching(self) -> None:
         self._loop = asyncio.get_running_loop()
-        event.listen(Session, "after_flush", self._flushed)
-        event.listen(Session, "after_commit", self._committed)
-        event.listen(Session, "after_rollback", self._rolled_back)
+        _WATCHING.add(self)
         self._check = asyncio.create_task(self._check_database())
         if self.store.engine.dialect.name == "postgresql":
             self._listening = asyncio.create_task(self._listen())
 
     def _stop_watching(self) -> None:
-        for name, listener in (
-            ("after_flush", self._flushed),
-            ("after_commit", self._committed),
-            ("after_rollback", self._rolled_back),
-        ):
-            if event.contains(Session, name, listener):
-                event.remove(Session, name, listener)
+        _WATCHING.discard(self)
         for task in (self._check, self._listening):
             if task is not None:
                 task.cancel()
@@ -228,7 +245,7 @@ class Streams:
     def _ours(self, session: Session) -> bool:
         return session.bind is self.store.engine.sync_engine
 
-    def _flushed(self, session: Session, _context: Any) -> None:
+    def flushed(self, session: Session) -> None:
         if not self._ours(session):
             return
         chats = {
@@ -239,12 +256,12 @@ class Streams:
         if chats:
             session.info.setdefault(self._pending, set()).update(chats)
 
-    def _committed(self, session: Session) -> None:
+    def committed(self, session: Session) -> None:
         chats = session.info.pop(self._pending, None)
         if chats and self._loop is not None:
             self._loop.call_soon_threadsafe(self.wake, chats)
 
-    def _rolled_back(self, session: Session) -> None:
+    def rolled_back(self, session: Session) -> None:
         session.info.pop(self._pending, None)
 
     async def _listen(self) -> None:
