@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = "https://graph.facebook.com/v26.0"
     whatsapp_business_account_id: str | None = None  # for `coach whatsapp templates --submit`
     whatsapp_webhook_path: str = "/whatsapp/webhook"
+    # The number's throughput: Meta's default 80; a number Meta has raised can send up to 1,000.
+    whatsapp_messages_per_second: int = Field(default=80, ge=1, le=1000)
 
     # Matterbridge's API account: bridged WhatsApp groups (on when the URL is set).
     matterbridge_url: str | None = None

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.app import Coach
 from bot.channels.whatsapp.channel import client
@@ -17,7 +18,7 @@ from bot.services.coach import utc_now
 from bot.store.media import MediaCache
 from bot.store.outbox import Button, OutboundMessage
 from bot.store.tables import OutboxRow
-from tests.conftest import JOURNEY_COURSE
+from tests.conftest import JOURNEY_COURSE, settings_for
 from tests.fakes import whatsapp_webhooks as hook
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.fakes.whatsapp_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
@@ -171,6 +172,17 @@ async def test_the_pair_rate_comes_from_whatsapp_s_capabilities(
         assert coach.sender is not None
         assert coach.sender.chat_rates == {"whatsapp": pytest.approx(1 / 6)}
         assert coach.sender.channel_totals == {"whatsapp": 80}
+
+
+async def test_a_number_meta_has_raised_sends_at_its_own_throughput(
+    database_url: str, engine: object
+) -> None:
+    """COACH_WHATSAPP_MESSAGES_PER_SECOND: Meta raises a busy number to up to 1,000 a second."""
+    async with coach_on_whatsapp(database_url, whatsapp_messages_per_second=250) as (coach, _g):
+        assert coach.sender is not None
+        assert coach.sender.channel_totals == {"whatsapp": 250}
+    with pytest.raises(ValidationError, match="whatsapp_messages_per_second"):
+        settings_for(database_url, whatsapp_messages_per_second=5000)
 
 
 async def queue_for(coach: Coach, wa_id: str, texts: list[str]) -> None:

@@ -89,6 +89,7 @@ def whatsapp(wiring: Wiring) -> ChannelParts | None:
         settings.curriculum_path,
         wiring.clock,
         fallback_language=wiring.catalogs.fallback,
+        per_second=settings.whatsapp_messages_per_second,
     )
 
     async def media(ref: str, limit: int) -> bytes | None:

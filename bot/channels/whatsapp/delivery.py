@@ -78,8 +78,7 @@ def lesson_media(message: OutboundMessage) -> bool:
 
 
 class WhatsAppDelivery:
-    capabilities = CHANNEL  # the sender keeps its pair rate
-    per_second = THROUGHPUT  # and the number's throughput
+    capabilities = CHANNEL  # the sender keeps its pair rate, and the number's throughput:
 
     def __init__(
         self,
@@ -89,7 +88,9 @@ class WhatsAppDelivery:
         clock: Callable[[], datetime],
         *,
         fallback_language: str = "en",
+        per_second: int = THROUGHPUT,
     ) -> None:
+        self.per_second = per_second
         self.client = client
         self.media = media
         self.curriculum = curriculum
