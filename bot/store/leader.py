@@ -1,0 +1,127 @@
+"""Which coach process leads for a name, as the database decides it.
+
+On PostgreSQL a leader holds a session-level advisory lock (``pg_try_advisory_lock``) on one
+connection taken from the pool and kept aside while it leads: the server lets go of the lock
+when that session ends, whether the process stops, dies or loses its network. The connection
+runs outside any transaction (autocommit), so the server's idle-in-transaction timeout never
+ends it, and asks the server to probe a silent client often, so the lock of a process that
+vanished without closing its socket is freed within seconds too.
+
+On SQLite (one machine, one coach process) every process leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from typing import Protocol
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.store.database import is_postgres
+
+log = logging.getLogger(__name__)
+NAMESPACE = b"coach-leader:"  # keeps the coach's keys apart from other users of the database
+# The server probes a client silent this long, this often, this many times before ending
+# its session (and so freeing its lock).
+KEEPALIVE = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 2, "tcp_keepalives_count": 3}
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock's key for ``name``: a signed 64-bit number (PostgreSQL's bigint)."""
+    digest = hashlib.sha256(NAMESPACE + name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class Held(Protocol):
+    """A lock this process holds, and with it the leadership of one name."""
+
+    async def alive(self, within: float) -> bool:
+        """Whether the lock is still held, answered within ``within`` seconds."""
+
+    async def release(self) -> None:
+        """Let go of the lock (others may take it at once)."""
+
+
+class Locks(Protocol):
+    async def try_lock(self, name: str) -> Held | None:
+        """The lock for ``name`` when it was free; None when another process holds it."""
+
+
+class HeldAdvisoryLock:
+    def __init__(self, connection: AsyncConnection, key: int) -> None:
+        self.connection = connection
+        self.key = key
+
+    async def alive(self, within: float) -> bool:
+        """The session that holds the lock answers: while it lives, the lock is held."""
+        try:
+            async with asyncio.timeout(within):
+                return await self.connection.scalar(select(1)) == 1
+        except Exception:  # any failure of the one session holding the lock means it is lost
+            log.warning("the connection holding a leader's lock failed", exc_info=True)
+            return False
+
+    async def release(self) -> None:
+        """Unlock and give the connection back; a connection that fails to unlock is closed
+        instead (its session's end frees the lock), never pooled with the lock on it."""
+        try:
+            async with asyncio.timeout(5.0):
+                await self.connection.scalar(select(func.pg_advisory_unlock(self.key)))
+        except BaseException:
+            await _discard(self.connection)
+            raise
+        await self.connection.close()
+
+
+class AdvisoryLocks:
+    """Leadership on PostgreSQL: one advisory lock per name."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def try_lock(self, name: str) -> Held | None:
+        key = lock_key(name)
+        connection = await self.engine.connect()
+        try:
+            got = await connection.scalar(select(func.pg_try_advisory_lock(key)))
+            if got:
+                for setting, value in KEEPALIVE.items():
+                    await connection.execute(text(f"SET {setting} = {value}"))
+        except BaseException:
+            await _discard(connection)  # the lock may be held already: end the session
+            raise
+        if not got:
+            await connection.close()
+            return None
+        return HeldAdvisoryLock(connection, key)
+
+
+class HeldForever:
+    async def alive(self, within: float) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class EveryoneLeads:
+    """Leadership on SQLite: the documented deployment is one process, which leads."""
+
+    async def try_lock(self, name: str) -> Held | None:
+        return HeldForever()
+
+
+def locks_for(engine: AsyncEngine) -> Locks:
+    return AdvisoryLocks(engine) if is_postgres(engine) else EveryoneLeads()
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Close the session rather than pool it: the server frees whatever it held."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
+    with contextlib.suppress(Exception):
+        await connection.close()
