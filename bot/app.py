@@ -28,6 +28,7 @@ from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import Delivery, OutboxSender
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService, utc_now
+from bot.services.erasure import ErasedKeys
 from bot.services.handoffs import HandoffDesk
 from bot.services.nudging import NudgeSweep
 from bot.services.retention import ErasureFollowUp, Retention, RetentionPolicy
@@ -103,6 +104,7 @@ def build(settings: Settings) -> Coach:
     )
     service.desk = desk
     plumbing = WebPlumbing.from_settings(settings)
+    service.erased_keys = ErasedKeys(plumbing.keys.session_key("erased-update-keys"))
     wiring = Wiring(
         settings, service, catalogs, store, desk, Volunteers(store, utc_now), plumbing, utc_now
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.effects import Choice, Record, Reply
+from bot.core.events import Inbound, InboundKind
 from bot.core.lesson import Outcome
 from bot.core.progress import lessons_done
 from bot.core.rules import Rules
@@ -62,6 +63,12 @@ def forget_answer(state: LearnerState, payload: str) -> Outcome:
         return state, [Reply((N_("OK. Nothing was erased."),))]
     gone = N_("Done. I erased everything I kept about you. If you write again, we start from zero.")
     return state, [Record(ERASED), Reply((gone,))]
+
+
+def answers_forget(event: Inbound) -> bool:
+    """A press on the question's buttons. From someone the coach does not know, it is the
+    old question of a learner already erased: it changes nothing and makes no learner."""
+    return event.kind is InboundKind.BUTTON and event.payload in PAYLOADS
 
 
 def my_data(state: LearnerState, course: Course, rules: Rules, now: datetime) -> Reply:

@@ -21,7 +21,7 @@ from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.groups import foreign_buttons
 from bot.core.lesson import start_lesson
-from bot.core.privacy import ERASED
+from bot.core.privacy import ERASED, answers_forget
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
 from bot.core.text import Msg
@@ -29,7 +29,7 @@ from bot.core.turn import step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services import figures_live
-from bot.services.erasure import erase_learner
+from bot.services.erasure import ErasedKeys, erase_learner
 from bot.services.figures import PREVIEW_OPENED
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
@@ -131,6 +131,8 @@ class CoachService:
         self.clock = clock
         self.on_outbox = on_outbox
         self.desk = desk
+        # Recognises the updates of learners erased since (set from the app's secret key).
+        self.erased_keys = ErasedKeys()
         # Per channel, the link to a private chat that asks for a person (``handle``'s
         # ``help_link``), for a channel that learns it only once it runs (Telegram's getMe).
         self.help_links: dict[str, str] = {}
@@ -206,6 +208,8 @@ class CoachService:
         async with self.store.unit_of_work() as uow:
             if await uow.inbound_seen(event.key):
                 return Handled(await uow.outbox.for_inbound(event.key))
+            if await self._after_erasure(uow, event):
+                return Handled([])
             event, refused = await self._in_context(uow, event, channel)
             if refused is not None:
                 await uow.record(None, "input_refused", {"reason": "foreign_buttons"}, now)
@@ -241,13 +245,22 @@ class CoachService:
                 # A pull channel's answers go back with this response: nothing is kept.
                 keep = None if channel.pull else event.key
                 tell = self.desk.learner_gone if self.desk is not None else None
-                await erase_learner(uow, row, now, tell_desk=tell, keep_key=keep)
+                await erase_learner(
+                    uow, row, now, tell_desk=tell, keep_key=keep, erased_keys=self.erased_keys
+                )
         if erased and not await forget_old_pages(self.store.engine):
             log.warning("erasure of learner %d: the WAL is still in use", row.id)
         log.info("event %s for learner %d: %d replies", log_id(event.key), row.id, len(messages))
         if messages and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
         return Handled(messages)
+
+    async def _after_erasure(self, uow: UnitOfWork, event: Inbound) -> bool:
+        """An update handled before its learner was erased, delivered again, or a press on
+        the erasure question of a learner who is gone: nothing is done, nobody is made."""
+        if await self.erased_keys.seen(uow, event.key):
+            return True
+        return answers_forget(event) and await uow.learners.find(event.sender, lock=False) is None
 
     @staticmethod
     async def _in_context(

@@ -8,7 +8,10 @@ its chat id until it is sent; the retention sweep then deletes it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -37,6 +40,31 @@ ACTIVE_REQUEST = ("intake", "open", "claimed")
 TellDesk = Callable[[UnitOfWork, Handoff, Msg, datetime], Awaitable[None]]
 
 
+class ErasedKeys:
+    """The keys of an erased person's updates, kept only as keyed hashes: a platform that
+    delivers one of them again (or a page that retries it) is recognised, and nothing leads
+    back to the person. The key must be the same in every process and across restarts."""
+
+    def __init__(self, secret: bytes | None = None) -> None:
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
+
+    def tombstone(self, key: str) -> str:
+        mac = hmac.new(self._secret, key.encode("utf-8", "replace"), hashlib.sha256)
+        return f"{ERASED_PREFIX}{mac.hexdigest()}"
+
+    async def seen(self, uow: UnitOfWork, key: str) -> bool:
+        """Whether ``key`` was handled for a learner who has since been erased."""
+        return await uow.inbound_seen(self.tombstone(key))
+
+    async def bury(self, uow: UnitOfWork, learner_id: int) -> None:
+        """The learner's update keys become anonymous tombstones (swept with the other keys)."""
+        mine = InboundKey.learner_id == learner_id
+        rows = (await uow.session.execute(select(InboundKey.key, InboundKey.at).where(mine))).all()
+        await uow.session.execute(delete(InboundKey).where(mine))
+        for key, at in rows:
+            uow.session.add(InboundKey(key=self.tombstone(key), learner_id=None, at=at))
+
+
 def closed_by_learner(handoff_id: int) -> Msg:
     """What the volunteer and the alerts say of a request whose learner was erased."""
     return N_("Request #{id}: the learner closed this request.", id=handoff_id)
@@ -49,9 +77,11 @@ async def erase_learner(
     *,
     tell_desk: TellDesk | None = None,
     keep_key: str | None = None,
+    erased_keys: ErasedKeys | None = None,
 ) -> None:
     """Erase everything about ``learner``; ``keep_key``: the inbound key of the event whose
-    answers are still to be delivered (a push channel), kept only until they are sent."""
+    answers are still to be delivered (a push channel), kept only until they are sent;
+    ``erased_keys``: keep the learner's update keys as tombstones instead of deleting them."""
     session = uow.session
     handoffs = list(await session.scalars(select(Handoff).where(Handoff.learner_id == learner.id)))
     ids = [handoff.id for handoff in handoffs]
@@ -83,7 +113,10 @@ async def erase_learner(
         await _rekey(uow, learner.id)
     else:
         await session.execute(delete(OutboxRow).where(mine))
-    await session.execute(delete(InboundKey).where(InboundKey.learner_id == learner.id))
+    if erased_keys is not None:
+        await erased_keys.bury(uow, learner.id)
+    else:
+        await session.execute(delete(InboundKey).where(InboundKey.learner_id == learner.id))
     await session.execute(
         delete(LessonProgressRow).where(LessonProgressRow.learner_id == learner.id)
     )
