@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,7 +30,8 @@ def create_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
         return _postgres_engine(url, timeout)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": timeout})
+    engine = create_async_engine(url, connect_args={"timeout": timeout}, hide_parameters=True)
+    _without_values(engine)
     busy_ms = int(timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -63,14 +64,60 @@ def _postgres_engine(url: str, timeout: float) -> AsyncEngine:
             "idle_in_transaction_session_timeout": str(int(timeout * 6000)),
         },
     }
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         pool_timeout=timeout,
         connect_args=connect_args,
+        hide_parameters=True,
     )
+    _without_values(engine)
+    return engine
+
+
+def _without_values(engine: AsyncEngine) -> None:
+    """A database error says which statement, table, column and constraint failed, never
+    the values: its parameters are hidden (``hide_parameters``), and PostgreSQL's message
+    and DETAIL, which quote them ("Key (chat_id)=(…)", "Failing row contains (…)", "invalid
+    input syntax: …"), are replaced by the error's fields, so a traceback in the log names
+    no learner and holds none of their text."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        original = context.original_exception
+        described = describe_error(original)
+        if described is None:
+            return
+        seen: set[int] = set()
+        error: BaseException | None = original
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            error.args = (described,)
+            for field in ("detail", "hint"):
+                if hasattr(error, field):
+                    setattr(error, field, None)
+            error = error.__cause__ or error.__context__
+        wrapped = context.sqlalchemy_exception
+        if wrapped is not None:
+            kind = type(original)
+            wrapped.args = (f"({kind.__module__}.{kind.__qualname__}) {described}",)
+
+
+def describe_error(error: BaseException) -> str | None:
+    """PostgreSQL's error as its code and the names it concerns (no values); None for
+    SQLite, whose messages name columns and constraints only."""
+    cause = error.__cause__ or error
+    code = getattr(cause, "sqlstate", None) or getattr(error, "sqlstate", None)
+    if code is None:
+        return None
+    names = [
+        f"{field} {value}"
+        for field in ("table_name", "column_name", "constraint_name")
+        if (value := getattr(cause, field, None))
+    ]
+    return ", ".join([f"{type(cause).__name__} (SQLSTATE {code})", *names])
 
 
 async def forget_old_pages(engine: AsyncEngine) -> bool:

@@ -1,0 +1,79 @@
+"""A database error in the log, traceback included, names the table and the constraint that
+failed, never the learner's text, name or chat id (SQLAlchemy would print the statement's
+parameters; PostgreSQL quotes the values in its message and DETAIL)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.tables import Learner, OutboxRow
+from bot.store.unit_of_work import Store
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TEXT = "I sleep at 14 rue Zephyrine, call 0611223344"
+NAME = "Zuleikha"
+CHAT = "73914226"
+log = logging.getLogger("tests.privacy_logs")
+
+
+def a_learner() -> Learner:
+    return Learner(
+        channel="telegram",
+        chat_id=CHAT,
+        user_id=CHAT,
+        first_name=NAME,
+        timezone="Europe/Paris",
+        created_at=NOW,
+        last_seen_at=NOW,
+    )
+
+
+def a_message(learner_id: int, dedupe_key: str, language: str | None = "en") -> OutboxRow:
+    return OutboxRow(
+        learner_id=learner_id,
+        channel="telegram",
+        chat_id=CHAT,
+        text=TEXT,
+        language=language,
+        dedupe_key=dedupe_key,
+        not_before=NOW,
+        created_at=NOW,
+    )
+
+
+async def failing(store: Store, *rows: object) -> None:
+    """Insert the rows; the database refuses them and the error is logged with its traceback."""
+    try:
+        async with store.unit_of_work() as uow:
+            uow.session.add_all(rows)
+    except IntegrityError:
+        log.exception("insert refused")
+    else:
+        raise AssertionError("the database took the rows")
+
+
+async def test_a_refused_insert_logs_no_text_name_or_chat_id(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(engine)
+    async with store.unit_of_work() as uow:
+        learner = a_learner()
+        uow.session.add(learner)
+        await uow.session.flush()
+        uow.session.add(a_message(learner.id, f"tg:m:{CHAT}:1"))
+    with caplog.at_level(logging.ERROR):
+        await failing(store, a_learner())  # the same person twice
+        await failing(store, a_message(learner.id, f"tg:m:{CHAT}:1"))  # the same message twice
+        await failing(store, a_message(learner.id, f"tg:m:{CHAT}:2", language=None))
+    assert len(caplog.records) == 3
+    assert all(record.exc_info for record in caplog.records)
+    logged = caplog.text
+    for secret in (TEXT, "Zephyrine", NAME, CHAT):
+        assert secret not in logged
+    assert "learners" in logged and "outbox" in logged  # still says what failed
+    assert "IntegrityError" in logged
