@@ -55,19 +55,24 @@ class HeldAdvisoryLock:
     def __init__(self, connection: AsyncConnection, key: int) -> None:
         self.connection = connection
         self.key = key
+        self.lost = False
 
     async def alive(self, within: float) -> bool:
         """The session that holds the lock answers: while it lives, the lock is held."""
         try:
             async with asyncio.timeout(within):
                 return await self.connection.scalar(select(1)) == 1
-        except Exception:  # any failure of the one session holding the lock means it is lost
-            log.warning("the connection holding a leader's lock failed", exc_info=True)
+        except Exception as error:  # any failure of the session holding the lock loses it
+            log.warning("the connection holding a leader's lock failed (%s)", type(error).__name__)
+            self.lost = True
             return False
 
     async def release(self) -> None:
-        """Unlock and give the connection back; a connection that fails to unlock is closed
-        instead (its session's end frees the lock), never pooled with the lock on it."""
+        """Unlock and give the connection back; a connection that failed, or fails to unlock,
+        is closed instead (its session's end frees the lock), never pooled with the lock."""
+        if self.lost:
+            await _discard(self.connection)
+            return
         try:
             async with asyncio.timeout(5.0):
                 await self.connection.scalar(select(func.pg_advisory_unlock(self.key)))

@@ -161,7 +161,9 @@ class FakeMatterbridge:
 
     @property
     def streaming(self) -> int:
-        return len(self._streams)
+        """Streams open now: one whose reader hung up is not counted, though the bridge only
+        notices when it next writes to it."""
+        return sum(1 for stream in self._streams if _connected(stream))
 
     def posts(self, gateway: str = GATEWAY) -> list[Posted]:
         return [p for p in self.posted if p.gateway == gateway]
@@ -255,6 +257,11 @@ class FakeMatterbridge:
         finally:
             self._streams.remove(stream)
         return response
+
+
+def _connected(stream: _Stream) -> bool:
+    transport = stream.request.transport if stream.request is not None else None
+    return transport is not None and not transport.is_closing()
 
 
 @asynccontextmanager

@@ -4,7 +4,8 @@ Matterbridge relays a WhatsApp group (through an unofficial WhatsApp client) to 
 account; the coach follows that account's stream and posts its replies there. Every person in
 a served gateway is their own learner; a gateway is a group, so there are no reminders, and
 asking for a person leads to ``COACH_MATTERBRIDGE_HELP_LINK`` (a private chat with the coach,
-or the association's contact) while group talk never reaches a volunteer.
+or the association's contact) while group talk never reaches a volunteer. With several coach
+processes on PostgreSQL, one of them follows the stream at a time (``COACH_LEADER_*``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.channels.matterbridge.inbound import CHANNEL, JSON, message_event
 from bot.channels.matterbridge.pending import PARENT_NOT_FOUND, PendingQuestions
 from bot.channels.matterbridge.stream import StreamFollower
 from bot.services.coach import UNREACHABLE, CoachService, Unavailable
+from bot.services.leader import Election
 from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
@@ -101,5 +103,10 @@ def matterbridge(wiring: Wiring) -> ChannelParts | None:
         per_minute=settings.matterbridge_group_per_minute,
         media_base=links,
     )
-    follower = StreamFollower(api, messages, database_up=DatabaseProbe(wiring.store))
+    follower = StreamFollower(
+        api,
+        messages,
+        database_up=DatabaseProbe(wiring.store),
+        election=Election.on(wiring.store.engine),
+    )
     return ChannelParts(CHANNEL, [], delivery, follower)

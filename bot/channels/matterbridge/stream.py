@@ -7,12 +7,18 @@ each by its key and changes nothing the second time. A message the database coul
 is not skipped: the stream is dropped and followed again, and the buffer brings it back (it
 is given up only when the database answers yet refused it ``most_tries`` times running).
 ``skip_before`` asks the bridge to leave out what was handled more than ``overlap`` ago.
+
+With an ``election``, only the process that leads ``matterbridge-reader`` for this bridge
+follows its stream (the bridge sees one client); another takes over within seconds when that
+one stops, dies or loses the database. Every process still posts replies: a post is one
+``POST /api/message``, and the outbox gives each message to one process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import random
@@ -25,12 +31,19 @@ from bot.channels.matterbridge.api import MatterbridgeApi, Refused
 from bot.channels.matterbridge.inbound import JSON, event_key
 from bot.channels.matterbridge.lines import bounded_lines
 from bot.services.coach import Unavailable, log_id
+from bot.services.leader import Election
 
 log = logging.getLogger(__name__)
 MOST_LINE = 4 * 1024 * 1024  # a relayed file (1 MB by default, in base64) fits
 STOP_GRACE_SECONDS = 10.0
 MOST_TRIES = 8  # a message refused this many times running, the database up, is skipped
 LOST = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+def reader_name(base_url: str) -> str:
+    """What the coach processes following one bridge elect a reader for (its address only as
+    a digest, so logs do not carry it)."""
+    return "matterbridge-reader:" + hashlib.sha256(base_url.encode()).hexdigest()[:12]
 
 
 def pause_after(failures: int, first: float, longest: float) -> float:
@@ -66,9 +79,11 @@ class StreamFollower:
         most_line: int = MOST_LINE,
         overlap: timedelta = timedelta(minutes=1),
         database_up: Callable[[], Awaitable[bool]] | None = None,
+        election: Election | None = None,
     ) -> None:
         """``database_up``: whether the database answers, asked before a message it keeps
-        refusing is given up (while it is away, every message waits for it)."""
+        refusing is given up (while it is away, every message waits for it). ``election``:
+        follow only while this process leads the bridge's readers; None to always follow."""
         self.api = api
         self.handle = handle
         self.first_pause = first_pause
@@ -80,6 +95,7 @@ class StreamFollower:
         self.handed = 0  # messages handed to the coach (again, when the bridge repeats them)
         self.most_tries = MOST_TRIES
         self.database_up = database_up or assumed_up
+        self.election = election
         self._latest: datetime | None = None
         self._stuck: tuple[str, int] = ("", 0)  # a message the database did not take, tries
         self._stopping = asyncio.Event()
@@ -88,7 +104,12 @@ class StreamFollower:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follow(), name="matterbridge-stream")
+        self._stopping.clear()
+        if self.election is None:
+            follow = self._follow()
+        else:
+            follow = self.election.run_while_leader(reader_name(self.api.base_url), self._follow)
+        self._task = asyncio.create_task(follow, name="matterbridge-stream")
 
     async def stop_receiving(self) -> None:
         """Stop following; a message being handled is finished first (within a bound)."""
