@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.core.buttons import press
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.groups import help_in_private
@@ -26,6 +25,7 @@ from bot.core.lesson import (
 from bot.core.menus import language_choice, main_menu, progress_report
 from bot.core.nudges import after_learner_activity
 from bot.core.numbers import typed_number
+from bot.core.placement import at_first_contact, press_or_answer
 from bot.core.privacy import (
     PAYLOADS,
     forget_answer,
@@ -70,6 +70,7 @@ def step(
     new_state, effects = _dispatch(turn)
     if state.language is None and new_state.language is not None:
         effects = _with_notice(effects, rules)
+    effects = at_first_contact(state, new_state, event, course, effects)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
         new_state = replace(new_state, choices=tuple(c.payload for c in offered[-1].choices))
@@ -123,7 +124,7 @@ def _dispatch(turn: Turn) -> Outcome:
     if event.kind is InboundKind.COMMAND:
         return _command(turn)
     if event.kind is InboundKind.BUTTON:
-        return press(turn, event.payload or "")
+        return press_or_answer(turn, event.payload or "")
     if state.language is None and event.chatter:
         return state, []
     if event.kind is InboundKind.TEXT:
@@ -228,7 +229,7 @@ def _text(turn: Turn) -> Outcome:
     ):
         return try_practice(state, at, turn.event, turn.course, turn.now, turn.today)
     if number is not None and 1 <= number <= len(state.choices):
-        return press(turn, state.choices[number - 1])
+        return press_or_answer(turn, state.choices[number - 1])
     if state.language is None:
         return state, [language_choice(turn.languages)]
     if number is not None and state.choices:

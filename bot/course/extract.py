@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import IO, Any
 
+from bot.course.placement import placement_texts
 from bot.course.yaml_lines import LineDict, LineList, parse_yaml
 
 Extracted = tuple[int, str, tuple[str, str], list[str]]
@@ -34,6 +35,7 @@ def extract_curriculum(
         return
     if "modules" in data:
         yield from _modules(data)
+        yield from placement_texts(data)
     elif "steps" in data:
         yield from _lesson(data)
 

@@ -16,6 +16,7 @@ from bot.course.model import (
     Module,
     Step,
 )
+from bot.course.placement import read_placement
 from bot.course.problems import CourseError, Problem
 from bot.course.steps import practice_step, quiz_step
 from bot.course.timing import timing_problems
@@ -82,14 +83,15 @@ class _CourseReader:
         if data is None:
             return None
         fields = Fields(data, self.shown(MANIFEST), "course", self.problems)
-        fields.check_known(("id", "title", "source_language", "modules"))
+        fields.check_known(("id", "title", "source_language", "modules", "placement"))
         course_id, title = fields.slug("id", SLUG), fields.text("title")
         language = fields.text("source_language")
         if language and not LANGUAGE.match(language):
             fields.problem("source_language", f'"{language}" is not a language code like "en"')
         modules = self.read_modules(fields)
+        placement = read_placement(fields, [module.id for module in modules])
         self.report_unlisted()
-        return Course(course_id, title, language, modules)
+        return Course(course_id, title, language, modules, placement)
 
     def read_yaml(self, relative: str) -> LineDict | None:
         file, path = self.shown(relative), self.root / relative

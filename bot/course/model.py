@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.course.placement import PlacementQuestion
 
 
 class PracticeKind(StrEnum):
@@ -108,6 +112,7 @@ class Course:
     title: str
     source_language: str
     modules: tuple[Module, ...]
+    placement: tuple[PlacementQuestion, ...] = ()
     _lessons: dict[str, Lesson] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
