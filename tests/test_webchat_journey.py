@@ -21,7 +21,8 @@ async def test_a_learner_takes_a_whole_lesson_in_the_web_chat(client) -> None:  
     ]
     await learner.taps("Basics")
     said = await learner.taps("First steps (2 min)")
-    assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
+    # Five steps, each a tap up and a reply down with their HTTP headers: about 1.5 kB each.
+    assert said == ["📘 First steps — about 2 min. Download: 8 kB.", "Hello there."]
 
     assert await learner.says("1") == ["Which is a colour?"]
     shown = learner.buttons()  # in this learner's own order

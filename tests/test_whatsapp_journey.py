@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.app import Coach
+from bot.store.tables import MediaFile
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import small_course
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row
@@ -171,3 +173,40 @@ async def test_typing_the_stop_command_opts_the_learner_out(
         assert (await learner_row(coach, AMINA)).status == "stopped"
         said = await learner.says("hello")
         assert said == ["You stopped the coach. Send /start to begin again."]
+
+
+async def test_the_size_before_a_lesson_counts_the_picture_as_whatsapp_keeps_it(
+    database_url: str, engine: object, tmp_path: Path
+) -> None:
+    """Meta processes an upload and says the size of the file it keeps (what a learner's
+    phone downloads): once it has, the size shown before the lesson counts that file."""
+    course = small_course(
+        tmp_path, {"buttons": PICTURE_LESSON}, media={"media/buttons.png": SAMPLE_PNG}
+    )
+    async with coach_on_whatsapp(database_url, curriculum=course) as (coach, graph):
+        graph.kept_size = lambda _uploaded: 60_000
+        coach.service.transfers.refresh_seconds = 0
+
+        async def intro(wa_id: str) -> str:
+            learner = WhatsAppLearner(coach, graph, wa_id, "Someone")
+            await starts_basics(learner)
+            said = await learner.taps("Buttons (1 min)")
+            return next(line for line in said if line.startswith("📘"))
+
+        texts = len(b"Buttons are under my message.You saw a picture.") + 2 * 500
+        shipped = texts + len(SAMPLE_PNG) + 2000  # before any upload: the shipped file
+        assert await intro("33600000001") == (
+            f"📘 Buttons — about 1 min. Download: {-(-shipped // 1000)} kB, "
+            f"or {-(-texts // 1000)} kB without pictures."
+        )
+        assert (await media_row(coach, "media/buttons.png")).kept_size == 60_000
+        assert await intro("33600000002") == (
+            "📘 Buttons — about 1 min. Download: 64 kB, or 2 kB without pictures."
+        )
+
+
+async def media_row(coach: Coach, path: str) -> MediaFile:
+    async with coach.store.unit_of_work() as uow:
+        row = await uow.session.get(MediaFile, ("whatsapp", path))
+    assert row is not None
+    return row

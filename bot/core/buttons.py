@@ -68,7 +68,7 @@ def press(turn: Turn, raw: str) -> Outcome:
     elif action == "les":
         lesson = course.lesson(args[0])
         if lesson is not None:
-            return start_lesson(state, lesson, turn.now)
+            return start_lesson(state, lesson, turn.now, turn.transfer)
     else:
         at = position(state, course)
         if at is not None and (at.lesson.id, at.step.id) == args[:2]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.data_cost import MESSAGE_BYTES
 from bot.core.events import Inbound, InboundKind
 
 
@@ -23,6 +24,8 @@ class Capabilities:
     longer labels are shortened on the button (the numbered line keeps them whole).
     ``sends``: the media kinds it can send (``image``, ``audio``, ``copy`` of a learner's
     own message); other media are left out and the text still goes.
+    ``message_bytes`` / ``media_overhead``: about what the learner's phone downloads around
+    one message and besides each file's own bytes, for the data a lesson is said to cost.
     """
 
     name: str
@@ -37,6 +40,8 @@ class Capabilities:
     pull: bool = False
     chat_per_second: float | None = None
     group_per_minute: int | None = None
+    message_bytes: int = MESSAGE_BYTES
+    media_overhead: int = 0
 
     def fits_buttons(self, count: int) -> bool:
         if self.buttons is Buttons.NONE or count == 0:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.core import payloads
+from bot.core.data_cost import GENERIC, Transfer, download_bytes, media_bytes
 from bot.core.effects import Choice, Effect, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.menus import lesson_title
@@ -27,7 +28,6 @@ from bot.course.model import (
 )
 
 Outcome = tuple[LearnerState, list[Effect]]
-MESSAGE_OVERHEAD = 500  # bytes of protocol around each chat message, about
 
 PRACTICE_INBOUND = {
     PracticeKind.PHOTO: InboundKind.PHOTO,
@@ -117,8 +117,11 @@ def option_order(seed: int, lesson_id: str, step_id: str, count: int) -> tuple[i
     return tuple(sorted(range(count), key=rank))
 
 
-def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
-    """Start a lesson, resume it where the learner left it, or take it again when done."""
+def start_lesson(
+    state: LearnerState, lesson: Lesson, now: datetime, transfer: Transfer = GENERIC
+) -> Outcome:
+    """Start a lesson, resume it where the learner left it, or take it again when done;
+    ``transfer``: how the learner's channel moves it, for the size shown before it."""
     progress = state.lesson_progress(lesson.id)
     step_index = lesson.step_index(progress.step_id) if progress and progress.step_id else None
     resumed = progress is not None and progress.status is LessonStatus.STARTED
@@ -131,25 +134,19 @@ def start_lesson(state: LearnerState, lesson: Lesson, now: datetime) -> Outcome:
         intro = N_("Welcome back to “{title}”.", title=lesson_title(lesson))
         record = Record("lesson_resumed", {"lesson": lesson.id, "step": progress.step_id})
     else:
-        intro = lesson_intro(lesson, state.text_only)
+        intro = lesson_intro(lesson, state.text_only, transfer)
         record = Record("lesson_started", {"lesson": lesson.id})
     first = show_step(lesson, lesson.steps[step_index], state)
     return state, [record, Reply((intro,)), *first]
 
 
-def download_bytes(lesson: Lesson, media: bool) -> int:
-    """About what a lesson costs in data: its texts (with the protocol around each message),
-    and its pictures and sounds unless they are left out."""
-    texts = sum(len(str(value).encode()) for step in lesson.steps for value in vars(step).values())
-    return texts + MESSAGE_OVERHEAD * len(lesson.steps) + (lesson.media_bytes() if media else 0)
-
-
-def lesson_intro(lesson: Lesson, text_only: bool) -> Msg:
-    """Title, minutes and download size, so a learner on a small data plan can choose."""
+def lesson_intro(lesson: Lesson, text_only: bool, transfer: Transfer = GENERIC) -> Msg:
+    """Title, minutes and download size on the learner's channel, so a learner on a small
+    data plan can choose."""
     title, minutes = lesson_title(lesson), lesson.minutes
-    size = DataSize(download_bytes(lesson, media=not text_only))
-    if lesson.media_bytes() and not text_only:
-        without = DataSize(download_bytes(lesson, media=False))
+    size = DataSize(download_bytes(lesson, transfer, media=not text_only))
+    if media_bytes(lesson, transfer) and not text_only:
+        without = DataSize(download_bytes(lesson, transfer, media=False))
         return N_(
             "📘 {title} — about {minutes} min. Download: {size}, or {without} without pictures.",
             title=title,

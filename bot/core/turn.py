@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.core.data_cost import GENERIC, Transfer
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.groups import help_in_private
@@ -62,11 +63,12 @@ def step(
     rules: Rules,
     *,
     help_link: str | None = None,
+    transfer: Transfer = GENERIC,
 ) -> Outcome:
     """Decide what one learner event changes and what the coach says back."""
     if not event.chatter:
         state = replace(state, nudge=after_learner_activity(state.nudge, now))
-    turn = Turn(state, event, course, now, rules, help_link)
+    turn = Turn(state, event, course, now, rules, help_link, transfer)
     new_state, effects = _dispatch(turn)
     if state.language is None and new_state.language is not None:
         effects = _with_notice(effects, rules)

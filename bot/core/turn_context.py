@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.data_cost import GENERIC, Transfer
 from bot.core.effects import Effect, Record, Reply
 from bot.core.events import Inbound
 from bot.core.handoff import pending_question
@@ -23,7 +24,8 @@ class Turn:
     """One event for one learner, with what the core needs to answer it.
 
     ``help_link``: where the channel has one, a link that opens a private chat with the coach
-    and asks for a person there (``/start help``).
+    and asks for a person there (``/start help``). ``transfer``: how the channel moves a
+    lesson, for the data a lesson costs.
     """
 
     state: LearnerState
@@ -32,6 +34,7 @@ class Turn:
     now: datetime
     rules: Rules
     help_link: str | None = None
+    transfer: Transfer = GENERIC
 
     @property
     def languages(self) -> dict[str, str]:

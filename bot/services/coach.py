@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.channel import Capabilities, Destination
+from bot.core.data_cost import Transfer
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.groups import foreign_buttons
@@ -33,6 +34,7 @@ from bot.services.erasure import ErasedKeys, erase_learner
 from bot.services.figures import PREVIEW_OPENED
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
+from bot.services.transfers import Transfers
 from bot.store.database import forget_old_pages
 from bot.store.outbox import OutboundMessage
 from bot.store.unit_of_work import Store, UnitOfWork
@@ -136,6 +138,7 @@ class CoachService:
         # Per channel, the link to a private chat that asks for a person (``handle``'s
         # ``help_link``), for a channel that learns it only once it runs (Telegram's getMe).
         self.help_links: dict[str, str] = {}
+        self.transfers = Transfers(store)
 
     async def handle(
         self, event: Inbound, channel: Capabilities, *, help_link: str | None = None
@@ -147,7 +150,10 @@ class CoachService:
         """
         link = help_link or self.help_links.get(channel.name)
         started = time.perf_counter()
-        handled = await exactly_once(event.key, lambda: self._handle_once(event, channel, link))
+        transfer = await self.transfers.of(channel)
+        handled = await exactly_once(
+            event.key, lambda: self._handle_once(event, channel, link, transfer)
+        )
         figures_live.event_handled(channel.name, event.kind.value, time.perf_counter() - started)
         return handled
 
@@ -187,7 +193,7 @@ class CoachService:
         async with self.store.unit_of_work() as uow:
             row, before = await uow.learners.load_or_create(sender, now, self.rules.timezones[0])
             state = replace(before, language=language)
-            after, effects = start_lesson(state, lesson, now)
+            after, effects = start_lesson(state, lesson, now, await self.transfers.of(channel))
             after = replace(after, choices=_offered(effects) or after.choices)
             await uow.learners.save(row, before, after, now, None)
             # Marks a trainer's conversation: no reminders, not in the course figures.
@@ -201,7 +207,7 @@ class CoachService:
         return True
 
     async def _handle_once(
-        self, event: Inbound, channel: Capabilities, help_link: str | None
+        self, event: Inbound, channel: Capabilities, help_link: str | None, transfer: Transfer
     ) -> Handled:
         now = self.clock()
         course = self.courses.course
@@ -218,7 +224,9 @@ class CoachService:
                 event.sender, now, self.rules.timezones[0]
             )
             before = replace(before, request=await uow.requests.current(row.id))
-            after, effects = step(before, event, course, now, self.rules, help_link=help_link)
+            after, effects = step(
+                before, event, course, now, self.rules, help_link=help_link, transfer=transfer
+            )
             next_nudge = due_at(after, self.rules, now, event.sender.group)
             await uow.learners.save(row, before, after, now, next_nudge)
             await uow.remember_inbound(event.key, row.id, now)

@@ -177,6 +177,8 @@ class MediaFile(Base):
     size: Mapped[int]
     file_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # The file's size as the channel's servers keep it (they may re-encode it), when told.
+    kept_size: Mapped[int | None]
 
 
 class Volunteer(Base):

@@ -116,6 +116,8 @@ class FakeGraph:
             VOICE_ID: b"OggS\x00\x02" + bytes(26),
         }
         self.upload_count = 0
+        # Meta processes what is uploaded: the size of the file it keeps, from the upload's.
+        self.kept_size: Callable[[bytes], int] = len
         self.blocked: set[str] = set()
         self.failures: dict[str, list[tuple[int, int]]] = {}  # wa_id → (HTTP status, code)
         self.webhook_url = ""
@@ -286,6 +288,10 @@ class FakeGraph:
         """Retrieve a media URL, as Meta does: it works only with the token."""
         media_id = request.match_info["media_id"]
         data = self.learners_media.get(media_id)
+        kept = len(data) if data is not None else None
+        if media_id in self.uploads:
+            data = self.uploads[media_id]
+            kept = self.kept_size(data)
         if not self._authorised(request):
             return error(401, 190, "Invalid OAuth access token.")
         if data is None:
@@ -296,7 +302,7 @@ class FakeGraph:
                 "url": url,
                 "mime_type": "image/jpeg",
                 "sha256": "c2hh",
-                "file_size": len(data),
+                "file_size": kept,
                 "id": media_id,
                 "messaging_product": "whatsapp",
             }

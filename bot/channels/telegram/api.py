@@ -109,9 +109,9 @@ class BotCalls(Protocol):
 
     async def send_media(
         self, kind: str, chat: int, file: str | Path, caption: str | None, keyboard: Keyboard
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, int | None]:
         """Send a ``photo``, ``voice`` or ``audio`` (a file id, or a file to upload): the
-        message's id and the file id Telegram gave it."""
+        message's id, and the file id and size Telegram gave it (it re-encodes photos)."""
         ...
 
     async def answer_button(self, query_id: str, alert: str | None = None) -> None: ...

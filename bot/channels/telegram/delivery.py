@@ -86,14 +86,14 @@ class TelegramDelivery:
         chat, caption = int(message.chat_id), message.text or None
         field = "photo" if kind == "image" else "voice" if path.endswith(".ogg") else "audio"
         try:
-            sent, file_id = await self.bot.send_media(
+            sent, file_id, kept = await self.bot.send_media(
                 field, chat, known or upload, caption, keyboard
             )
         except ApiFailure as failure:
             if known is None or not file_forgotten(failure):
                 raise
             known = None
-            sent, file_id = await self.bot.send_media(field, chat, upload, caption, keyboard)
+            sent, file_id, kept = await self.bot.send_media(field, chat, upload, caption, keyboard)
         if known is None and file_id is not None:
-            await self.media.remember(CHANNEL.name, path, size, file_id, self.clock())
+            await self.media.remember(CHANNEL.name, path, size, file_id, self.clock(), kept)
         return str(sent)

@@ -25,6 +25,7 @@ CHANNEL = Capabilities(
     groups=True,
     chat_per_second=1.0,
     group_per_minute=20,
+    media_overhead=500,  # the inline preview and the download's framing, about
 )
 GROUP_TYPES = ("group", "supergroup")
 UPDATES = ("message", "callback_query")  # the kinds of update the coach asks Telegram for

@@ -113,7 +113,7 @@ class PtbCalls:
 
     async def send_media(
         self, kind: str, chat: int, file: str | Path, caption: str | None, keyboard: Keyboard
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, int | None]:
         buttons = markup(keyboard)
         async with failures():
             if kind == "photo":
@@ -122,7 +122,7 @@ class PtbCalls:
                 sent = await self.bot.send_voice(chat, file, caption=caption, reply_markup=buttons)
             else:
                 sent = await self.bot.send_audio(chat, file, caption=caption, reply_markup=buttons)
-        return sent.message_id, file_id(sent, kind)
+        return sent.message_id, *kept_file(sent, kind)
 
     async def answer_button(self, query_id: str, alert: str | None = None) -> None:
         async with failures():
@@ -136,11 +136,13 @@ class PtbCalls:
             return bytes(await found.download_as_bytearray())
 
 
-def file_id(message: Message, kind: str) -> str | None:
+def kept_file(message: Message, kind: str) -> tuple[str | None, int | None]:
+    """The id and size of the file Telegram keeps: for a photo, its largest size."""
     if kind == "photo":
-        return message.photo[-1].file_id if message.photo else None
+        largest = message.photo[-1] if message.photo else None
+        return (largest.file_id, largest.file_size) if largest else (None, None)
     attachment = message.voice if kind == "voice" else message.audio
-    return attachment.file_id if attachment is not None else None
+    return (attachment.file_id, attachment.file_size) if attachment is not None else (None, None)
 
 
 class PtbLibrary:

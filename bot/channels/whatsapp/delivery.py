@@ -214,5 +214,16 @@ class WhatsAppDelivery:
         uploaded = await self.client.upload_media(
             upload.read_bytes(), mime_type=mime, filename=upload.name
         )
-        await self.media.remember(CHANNEL.name, path, size, uploaded.id, self.clock())
+        kept = await self._kept_size(uploaded.id)
+        await self.media.remember(CHANNEL.name, path, size, uploaded.id, self.clock(), kept)
         return uploaded.id
+
+    async def _kept_size(self, media_id: str) -> int | None:
+        """The size of the file as Meta keeps it after processing the upload: what a learner's
+        phone downloads, counted in the data a lesson costs. Unknown if Meta does not say."""
+        try:
+            found = await self.client.get_media_url(media_id)
+        except (WhatsAppError, httpx.HTTPError) as error:
+            log.info("media %s: no size from Meta (%s)", media_id, type(error).__name__)
+            return None
+        return found.file_size or None

@@ -26,6 +26,9 @@ CHANNEL = Capabilities(
     can_edit=False,
     groups=False,
     chat_per_second=1 / 6,  # the pair rate: about one message every 6 s per learner
+    # A picture's message carries its own small preview, and the file comes from Meta's
+    # servers over HTTPS: about 2 kB besides the file (whose kept size the upload tells).
+    media_overhead=2000,
 )
 KINDS = {
     "image": InboundKind.PHOTO,

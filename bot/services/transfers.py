@@ -1,0 +1,56 @@
+"""How each channel moves a lesson to the learner's phone, for the data a lesson is said to
+cost: the channel's own figures, and the sizes of the files its servers keep as its uploads
+reported them. Read from the store at most once a minute per channel, so that a turn costs
+no query of its own."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.core.channel import Capabilities
+from bot.core.data_cost import Transfer
+from bot.store.media import MediaCache
+from bot.store.unit_of_work import Store
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 60.0
+
+
+def transfer_of(channel: Capabilities, kept: dict[str, tuple[int, int]]) -> Transfer:
+    return Transfer(
+        message_bytes=channel.message_bytes,
+        media_overhead=channel.media_overhead,
+        sends=frozenset(channel.sends & {"image", "audio"}),
+        kept=kept,
+    )
+
+
+class Transfers:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.media = MediaCache(store)
+        self.refresh_seconds = refresh_seconds
+        self.clock = clock
+        self._read: dict[str, tuple[float, dict[str, tuple[int, int]]]] = {}
+
+    async def of(self, channel: Capabilities) -> Transfer:
+        read_at, kept = self._read.get(channel.name, (None, {}))
+        now = self.clock()
+        if read_at is None or now - read_at >= self.refresh_seconds:
+            try:
+                kept = await self.media.kept_sizes(channel.name)
+            except (DBAPIError, OSError, PoolTimeout) as error:  # the turn itself will say
+                log.info("kept sizes of %s not read: %s", channel.name, type(error).__name__)
+            else:
+                self._read[channel.name] = (now, kept)
+        return transfer_of(channel, kept)
