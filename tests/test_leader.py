@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services.leader import Election, LeaderSettings
+from bot.services.leader import ANSWER_SECONDS, Election, LeaderSettings
 from bot.store.database import create_engine
 from bot.store.leader import AdvisoryLocks, EveryoneLeads, lock_key
+from tests.stalled_proxy import stalled_proxy
 
 NAME = "matterbridge-reader"
 ROOT = Path(__file__).parent.parent
@@ -170,9 +171,36 @@ async def test_when_the_leaders_connection_is_killed_its_work_stops_and_the_othe
         assert not first.leads
 
 
+async def test_a_leader_whose_database_stops_answering_stops_its_work_at_once(
+    postgres_url: str,
+) -> None:
+    async with stalled_proxy(postgres_url) as (proxy, through):
+        frozen = create_engine(through, timeout=1.0)
+        first = Candidate(Election.on(frozen, QUICK))
+        first.start()
+        try:
+            await until(lambda: first.leads)
+            async with candidates(postgres_url, 1) as [other]:
+                await until(lambda: other.election.attempts >= 2)
+                proxy.freeze()  # the leader's network: open, and silent
+                stopped = await until(lambda: not first.running, within=5.0)
+                assert stopped < ANSWER_SECONDS + 1.0  # a check, and its answer's bound
+                # The server still holds the silent session, and with it the lock: nobody
+                # else leads until that session ends (TCP keepalives end it on a real network).
+                before = other.election.attempts
+                await until(lambda: other.election.attempts >= before + 2)
+                assert not other.leads
+                await proxy.close()  # the silent connection is cut
+                await until(lambda: other.leads, within=3.0)
+                assert not first.leads
+        finally:
+            await first.stop()
+            await frozen.dispose()
+
+
 LEADER_SCRIPT = """
 import asyncio, sys
-from bot.services.leader import Election, LeaderSettings
+from bot.services.leader import ANSWER_SECONDS, Election, LeaderSettings
 from bot.store.database import create_engine
 
 async def main():

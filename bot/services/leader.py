@@ -24,6 +24,9 @@ from bot.store.leader import Held, Locks, locks_for
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0  # how long cancelled work may take to wind down
+# A check may take this long at least (a busy database is not a lost one); a connection
+# that was cut fails at once.
+ANSWER_SECONDS = 2.0
 
 Work = Callable[[], Awaitable[None]]
 
@@ -94,7 +97,7 @@ class Election:
                 done, _ = await asyncio.wait({task}, timeout=self.check_seconds)
                 if done:
                     return task.result()
-                if not await held.alive(within=self.check_seconds):
+                if not await held.alive(within=max(self.check_seconds, ANSWER_SECONDS)):
                     log.warning("no longer leading %s: its work is stopped", name)
                     return False
         finally:

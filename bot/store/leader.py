@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -52,9 +52,10 @@ class Locks(Protocol):
 
 
 class HeldAdvisoryLock:
-    def __init__(self, connection: AsyncConnection, key: int) -> None:
+    def __init__(self, connection: AsyncConnection, key: int, driver: Any) -> None:
         self.connection = connection
         self.key = key
+        self.driver = driver  # asyncpg's own connection, to cut at once when it is lost
         self.lost = False
 
     async def alive(self, within: float) -> bool:
@@ -71,6 +72,9 @@ class HeldAdvisoryLock:
         """Unlock and give the connection back; a connection that failed, or fails to unlock,
         is closed instead (its session's end frees the lock), never pooled with the lock."""
         if self.lost:
+            # A connection that stopped answering is cut without a goodbye it would wait on.
+            with contextlib.suppress(Exception):
+                self.driver.terminate()
             await _discard(self.connection)
             return
         try:
@@ -96,13 +100,14 @@ class AdvisoryLocks:
             if got:
                 for setting, value in KEEPALIVE.items():
                     await connection.execute(text(f"SET {setting} = {value}"))
+                driver = (await connection.get_raw_connection()).driver_connection
         except BaseException:
             await _discard(connection)  # the lock may be held already: end the session
             raise
         if not got:
             await connection.close()
             return None
-        return HeldAdvisoryLock(connection, key)
+        return HeldAdvisoryLock(connection, key, driver)
 
 
 class HeldForever:
