@@ -18,6 +18,8 @@ FORGET_NO = "forget:no"
 PAYLOADS = (FORGET_YES, FORGET_NO)
 # The service erases the learner when it meets this record (and counts erasures, nothing more).
 ERASED = "learner_erased"
+# The answer to /mydata: a channel that can serve a file offers the download with it.
+MY_DATA = "privacy:mydata"
 # Translators: words a learner may write, alone, to have everything about them erased (as
 # /forget does); separate them with commas.
 FORGET_WORDS = N_("forget me, delete my data, erase my data")
@@ -88,7 +90,7 @@ def my_data(state: LearnerState, course: Course, rules: Rules, now: datetime) ->
         lines.append(N_("First name: {name}", name=Verbatim(state.first_name)))
     lines += _request_lines(state)
     lines.append(N_("/forget erases it all. /privacy says how long I keep it."))
-    return Reply(tuple(lines))
+    return Reply(tuple(lines), tag=MY_DATA)
 
 
 def _reminders(state: LearnerState, now: datetime) -> Msg:
