@@ -72,9 +72,9 @@ async def test_mydata_offers_a_download_of_everything_kept_for_this_conversation
         assert kept["learner"]["chat_id"] == amina.chat_id
         assert [p["lesson_id"] for p in kept["progress"]] == ["first-steps"]
         assert "lesson_started" in [e["name"] for e in kept["events"]]
-        assert any(m["text"].startswith("What I keep about you:") for m in kept[
-            "messages_from_the_coach"
-        ])
+        assert any(
+            m["text"].startswith("What I keep about you:") for m in kept["messages_from_the_coach"]
+        )
         [asked] = kept["requests"]
         assert (asked["topic_text"], asked["status"], asked["volunteer"]) == (
             TOPIC,

@@ -18,15 +18,18 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelParts, Wiring
 from bot.core.channel import Buttons, Capabilities
 from bot.core.commands import typed_event
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.lesson import asked_gesture
+from bot.core.privacy import MY_DATA
 from bot.core.text import N_
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService, Unavailable
+from bot.services.my_data_export import conversation_export
 from bot.store.outbox import OutboundMessage
 from bot.web.bodies import (
     JSON_LIMIT,
@@ -58,15 +61,7 @@ from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_li
 
 log = logging.getLogger(__name__)
 CHANNEL = Capabilities(
-    "web",
-    Buttons.INLINE,
-    max_label=200,
-    sends=frozenset({"image", "audio"}),
-    pull=True,
-    # A step costs the learner's tap going up and the reply coming down, each with its HTTP
-    # headers: about 1.5 kB (bench/web_data.py: 10.8 kB for the first six-step lesson).
-    message_bytes=1500,
-    media_overhead=400,  # each file's own request and response headers, about
+    "web", Buttons.INLINE, max_label=200, sends=frozenset({"image", "audio"}), pull=True
 )
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -78,6 +73,7 @@ FILE_KINDS = {
 }
 NO_CONVERSATION = N_("This conversation was not found. Please open the chat again to start anew.")
 MAX_PARTS = 20
+MY_DATA_FILE = "mydata.json"
 WRITE_SECONDS = 30.0
 
 
@@ -119,6 +115,7 @@ class WebChat:
             web.post("/api/webchat/{conversation}", self.post),
             web.get("/api/webchat/{conversation}", self.get),
             web.get("/api/webchat/{conversation}/stream", self.stream),
+            web.get("/api/webchat/{conversation}/" + MY_DATA_FILE, self.my_data),
         ]
 
     def sender(self, chat_id: str, request: web.BaseRequest | None = None) -> Sender:
@@ -173,6 +170,30 @@ class WebChat:
         except Unavailable:
             return self.sentences.unavailable(request)
 
+    async def my_data(self, request: web.Request) -> web.Response:
+        """Everything kept about this conversation, as a JSON file for its holder only."""
+        sender = self._known(request)
+        if isinstance(sender, web.Response):
+            return sender
+        try:
+            async with self.service.store.unit_of_work() as uow:
+                export = await conversation_export(
+                    uow, CHANNEL.name, sender.chat_id, self.service.clock()
+                )
+        except (SQLAlchemyError, OSError):
+            return self.sentences.unavailable(request)
+        log.info("web conversation %s: its data downloaded", self.keys.log_hash(sender.chat_id))
+        body = json.dumps(export, ensure_ascii=False, indent=2, default=str)
+        return web.Response(
+            text=body,
+            content_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="{MY_DATA_FILE}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
     def _after(self, request: web.Request) -> int | None:
         values = [request.query.get("after", "0"), request.headers.get("Last-Event-ID", "0")]
         if not all(AFTER.match(value) for value in values):
@@ -195,7 +216,7 @@ class WebChat:
             while not stream.ended and beats < settings.lifetime_beats:
                 stream.news.clear()
                 if not stream.held:
-                    await self._send_news(response, stream)
+                    await self._send_news(response, stream, request.match_info["conversation"])
                 try:
                     async with asyncio.timeout(settings.heartbeat_seconds):
                         await stream.news.wait()
@@ -209,14 +230,16 @@ class WebChat:
             await response.write_eof()
         return response
 
-    async def _send_news(self, response: web.StreamResponse, stream: Stream) -> None:
+    async def _send_news(
+        self, response: web.StreamResponse, stream: Stream, credential: str
+    ) -> None:
         while True:
             messages = await self.service.messages_after(CHANNEL.name, stream.chat_id, stream.after)
             if not messages:
                 return
             stream.after = max(stream.after, messages[-1].id)
             body = json.dumps(
-                {"messages": [self._json(m) for m in messages]},
+                {"messages": [self._json(m, credential) for m in messages]},
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
@@ -234,7 +257,8 @@ class WebChat:
             messages = await self.service.messages_after(CHANNEL.name, sender.chat_id, int(raw))
         except Unavailable:
             return self.sentences.unavailable(request)
-        return web.json_response({"messages": [self._json(m) for m in messages]})
+        credential = request.match_info["conversation"]
+        return web.json_response({"messages": [self._json(m, credential) for m in messages]})
 
     def _known(self, request: web.Request) -> Sender | web.Response:
         """The sender behind a credential this server issued; anything else is not found."""
@@ -263,7 +287,8 @@ class WebChat:
             return await self._refuse(request, sender, refused)
         except Unavailable:
             return self.sentences.unavailable(request)
-        body: dict[str, Any] = {"messages": [self._json(m) for m in messages]}
+        holder = credential or request.match_info["conversation"]
+        body: dict[str, Any] = {"messages": [self._json(m, holder) for m in messages]}
         if credential is not None:
             body = {"conversation": credential, **body}
         return web.json_response(body)
@@ -378,8 +403,11 @@ class WebChat:
             language=language,
         )
 
-    def _json(self, message: OutboundMessage) -> dict[str, Any]:
+    def _json(self, message: OutboundMessage, credential: str) -> dict[str, Any]:
         media = None
+        if message.tag == MY_DATA:
+            # The download of everything kept, for this credential's holder only.
+            media = {"kind": "document", "url": f"/api/webchat/{credential}/{MY_DATA_FILE}"}
         if message.media is not None:
             media = {"kind": message.media["kind"], "url": f"/curriculum/{message.media['path']}"}
         return {
