@@ -72,7 +72,7 @@ def test_a_broken_edit_keeps_the_last_good_course_and_logs_each_problem(
 ) -> None:
     root = curriculum(tmp_path)
     holder = CourseHolder.load(root)
-    edit(root, "    text: ''\n    image: media/none.png\n")
+    edit(root, "    text: ''\n    image: media/none.png\n    alt: A cup.\n")
     with caplog.at_level(logging.WARNING, logger="bot.course"):
         problems = holder.reload()
     assert [str(p) for p in problems] == [

@@ -182,8 +182,10 @@ STEP_PROBLEMS = [
         id="text too long",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  image: media/a.png\n  text: " + "🙂" * 513 + "\n",
-        8,
+        "- id: hi\n  kind: message\n  image: media/a.png\n  alt: A cup.\n  text: "
+        + "🙂" * 513
+        + "\n",
+        9,
         "too long to go with an image or audio: 1026 > 1024",
         id="caption too long",
     ),
@@ -206,13 +208,13 @@ STEP_PROBLEMS = [
         id="duplicate key",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  text: Hi\n  image: media/none.png\n",
+        "- id: hi\n  kind: message\n  text: Hi\n  image: media/none.png\n  alt: A cup.\n",
         8,
         "media file not found: media/none.png",
         id="missing media",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  text: Hi\n  image: media/hello.ogg\n",
+        "- id: hi\n  kind: message\n  text: Hi\n  image: media/hello.ogg\n  alt: A cup.\n",
         8,
         '"image" must be a .png, .jpg, .jpeg, .webp file, not media/hello.ogg',
         id="image of the wrong type",
@@ -224,19 +226,20 @@ STEP_PROBLEMS = [
         id="audio of the wrong type",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  text: Hi\n  image: media/big.png\n",
+        "- id: hi\n  kind: message\n  text: Hi\n  image: media/big.png\n  alt: A cup.\n",
         8,
         "media/big.png is too big: 5.0 MB, max 5 MB",
         id="media too big",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  text: Hi\n  image: ../a.png\n",
+        "- id: hi\n  kind: message\n  text: Hi\n  image: ../a.png\n  alt: A cup.\n",
         8,
         "must be a path inside the curriculum folder",
         id="media outside the folder",
     ),
     pytest.param(
-        "- id: hi\n  kind: message\n  text: Hi\n  image: media/a.png\n  audio: media/hello.ogg\n",
+        "- id: hi\n  kind: message\n  text: Hi\n  image: media/a.png\n  audio: media/hello.ogg\n"
+        "  alt: A cup.\n",
         9,
         "a message can have an image or an audio, not both",
         id="image and audio",

@@ -197,6 +197,7 @@ steps:
   - id: look
     kind: message
     image: media/buttons.png
+    alt: Two blue buttons, 1 and 2, under a message.
     text: Buttons are under my message.
   - id: photo
     kind: practice
@@ -225,8 +226,8 @@ async def test_a_lesson_picture_is_told_in_words_or_linked_when_the_operator_all
     async with coach_on_matterbridge(database_url, curriculum=course) as (coach, bridge):
         said = await taking_the_picture_lesson(coach, bridge, AMINA)
         assert said[0].endswith(
-            "Buttons are under my message.\n\n1. Next ➡️\n(A picture goes with this step; "
-            "it is not sent in the group, to save data.)"
+            "Buttons are under my message.\n\n1. Next ➡️\n"
+            "🖼 Two blue buttons, 1 and 2, under a message."
         )
     async with coach_on_matterbridge(
         database_url,
@@ -236,7 +237,8 @@ async def test_a_lesson_picture_is_told_in_words_or_linked_when_the_operator_all
     ) as (coach, bridge):
         said = await taking_the_picture_lesson(coach, bridge, BILAL)
         assert said[0].endswith(
-            "1. Next ➡️\nPicture: https://coach.example.org/curriculum/media/buttons.png"
+            "1. Next ➡️\n🖼 Two blue buttons, 1 and 2, under a message.\n"
+            "Picture: https://coach.example.org/curriculum/media/buttons.png"
         )
 
 

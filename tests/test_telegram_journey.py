@@ -128,6 +128,7 @@ steps:
   - id: look
     kind: message
     image: media/buttons.png
+    alt: Two blue buttons, 1 and 2, under a message.
     text: Buttons are under my message.
   - id: recap
     kind: checkpoint

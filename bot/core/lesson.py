@@ -12,6 +12,7 @@ from bot.core.data_cost import GENERIC, Transfer, download_bytes, media_bytes
 from bot.core.effects import Choice, Effect, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.menus import lesson_title
+from bot.core.practice_elsewhere import PRACTICE_INBOUND, UNCHECKED, needing, practised_elsewhere
 from bot.core.progress import lessons_done, progress_bar, record_active_day
 from bot.core.review import schedule_wrong
 from bot.core.state import LearnerState, LessonProgress, LessonStatus
@@ -28,15 +29,6 @@ from bot.course.model import (
 )
 
 Outcome = tuple[LearnerState, list[Effect]]
-
-PRACTICE_INBOUND = {
-    PracticeKind.PHOTO: InboundKind.PHOTO,
-    PracticeKind.VOICE: InboundKind.VOICE,
-    PracticeKind.VIDEO_NOTE: InboundKind.VIDEO_NOTE,
-    PracticeKind.LOCATION: InboundKind.LOCATION,
-    PracticeKind.CONTACT: InboundKind.CONTACT,
-    PracticeKind.DOCUMENT: InboundKind.DOCUMENT,
-}
 
 
 @dataclass(frozen=True)
@@ -70,20 +62,29 @@ def show_step(lesson: Lesson, step: Step, state: LearnerState) -> list[Effect]:
 
     if isinstance(step, MessageStep):
         next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
-        shown = None if state.text_only else step.media
-        return [Reply((text("text", step.text),), (next_choice,), media=shown)]
+        parts: tuple[Text, ...] = (text("text", step.text),)
+        media = step.media
+        if state.text_only and media is not None and media.alt and media.alt_context:
+            parts += (picture_description(media.alt_context, media.alt),)
+        shown = None if state.text_only else media
+        return [Reply(parts, (next_choice,), media=shown)]
     if isinstance(step, QuizStep):
         choices = quiz_choices(lesson, step, state.seed)
         return [Reply((text("question", step.question),), choices)]
     if isinstance(step, PracticeStep):
         skip = (Choice(N_("Skip this task"), payloads.skip(lesson.id, step.id)),)
-        prompt = text("prompt", step.prompt)
+        prompt = needing(text("prompt", step.prompt), step.expect, f"{lesson.id}/{step.id}", True)
         if step.target is None:
             return [Reply((prompt,), skip)]
         target = text("target", step.target)
         return [Reply((prompt,)), Reply((target,), skip, tag=f"{lesson.id}/{step.id}")]
     finish = Choice(N_("Finish the lesson ✅"), payloads.next_step(lesson.id, step.id))
     return [Reply((text("text", step.recap),), (finish,))]
+
+
+def picture_description(context: str, alt: str) -> Msg:
+    """What a picture shows, said where the picture itself is not."""
+    return N_("🖼 {description}", description=CourseText(context, alt))
 
 
 def quiz_choices(
@@ -249,7 +250,9 @@ def practice_accepts(step: PracticeStep, tag: str, event: Inbound) -> bool:
     if step.expect is PracticeKind.TEXT:
         text = event.text or ""
         return event.kind is InboundKind.TEXT and matches(step.pattern or ".", text)
-    return event.kind is PRACTICE_INBOUND[step.expect]
+    return event.kind is PRACTICE_INBOUND[step.expect] or practised_elsewhere(
+        step.expect, tag, event
+    )
 
 
 def try_practice(
@@ -258,8 +261,13 @@ def try_practice(
     """Complete the practice step, or give the hint and keep waiting."""
     step = at.step
     assert isinstance(step, PracticeStep)
+    tag = f"{at.lesson.id}/{step.id}"
     data = {"lesson": at.lesson.id, "step": step.id, "kind": event.kind.value}
-    if practice_accepts(step, f"{at.lesson.id}/{step.id}", event):
+    if practised_elsewhere(step.expect, tag, event):
+        # Counted apart from practice_done, so the trainers' figures never call it checked.
+        state, effects = advance(state, at, course, now, today)
+        return state, [Record("practice_unchecked", data), Reply((UNCHECKED,)), *effects]
+    if practice_accepts(step, tag, event):
         success = Reply((course_text(at.lesson.id, step.id, "success", step.success),))
         state, effects = advance(state, at, course, now, today)
         return state, [Record("practice_done", data), success, *effects]
@@ -267,8 +275,9 @@ def try_practice(
         return state, []
     progress = replace(at.progress, step_attempts=at.progress.step_attempts + 1)
     skip = Choice(N_("Skip this task"), payloads.skip(at.lesson.id, step.id))
-    hint = Reply((course_text(at.lesson.id, step.id, "hint", step.hint),), (skip,))
-    return state.with_progress(progress), [Record("practice_hint", data), hint]
+    hint = course_text(at.lesson.id, step.id, "hint", step.hint)
+    hint_reply = Reply((needing(hint, step.expect, tag, False),), (skip,))
+    return state.with_progress(progress), [Record("practice_hint", data), hint_reply]
 
 
 def asked_gesture(course: Course, tag: str | None) -> str | None:

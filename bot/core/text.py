@@ -7,9 +7,12 @@ place in the course, and the renderer turns both into the learner's language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from bot.course.wording import Wording
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,18 @@ class Msg:
 
 @dataclass(frozen=True)
 class CourseText:
-    """Lesson text from the ``curriculum`` catalog, found by its context."""
+    """Lesson text from the ``curriculum`` catalog, found by its context.
+
+    ``variants``: ``(channel, context, source)`` said instead on that channel.
+    ``needs``: the kind of message this text asks the learner to send (an inbound kind);
+    on a channel that cannot receive it, ``instead`` is said in its place.
+    """
 
     context: str
     source: str
+    variants: tuple[tuple[str, str, str], ...] = ()
+    needs: str | None = None
+    instead: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,4 +91,29 @@ def Np_(singular: str, plural: str, n: int, **params: Any) -> Msg:
 
 
 def course_text(lesson_id: str, step_id: str, name: str, source: str) -> CourseText:
-    return CourseText(f"{lesson_id}/{step_id}/{name}", source)
+    """A step's text; its channel variants come along when the course has any."""
+    context = f"{lesson_id}/{step_id}/{name}"
+    on = source.on if isinstance(source, Wording) else {}
+    variants = tuple((channel, f"{context}@{channel}", text) for channel, text in on.items())
+    return CourseText(context, source, variants)
+
+
+def for_channel(text: Text, channel: str, receives: Collection[str]) -> tuple[Text, ...]:
+    """The text as this channel says it: its own variant of lesson text, and what is said
+    instead of a request it cannot receive; inside interface text's parameters too."""
+    if isinstance(text, CourseText):
+        if text.needs is not None and text.needs not in receives:
+            return tuple(t for part in text.instead for t in for_channel(part, channel, receives))
+        return (_variant(text, channel),)
+    if isinstance(text, Msg) and any(isinstance(v, CourseText) for v in text.params.values()):
+        params = {
+            key: _variant(value, channel) if isinstance(value, CourseText) else value
+            for key, value in text.params.items()
+        }
+        return (replace(text, params=params),)
+    return (text,)
+
+
+def _variant(text: CourseText, channel: str) -> CourseText:
+    own = next((v for v in text.variants if v[0] == channel), None)
+    return CourseText(own[1], own[2]) if own else CourseText(text.context, text.source)

@@ -16,7 +16,7 @@ from bot.course.yaml_lines import LineDict, LineList, parse_yaml
 
 Extracted = tuple[int, str, tuple[str, str], list[str]]
 STEP_FIELDS = {
-    "message": ("text",),
+    "message": ("text", "alt"),
     "quiz": ("question", "right", "wrong"),
     "practice": ("prompt", "hint", "success", "target"),
     "checkpoint": ("text",),
@@ -62,13 +62,23 @@ def _lesson(lesson: LineDict) -> Iterator[Extracted]:
         if not isinstance(step, LineDict):
             continue
         prefix = f"{lesson_id}/{step.get('id')}"
-        for field in STEP_FIELDS.get(str(step.get("kind")), ()):
-            if text := _text(step.get(field)):
-                yield step.line_of(field), "pgettext", (f"{prefix}/{field}", text), notes
-        options = step.get("options")
-        if step.get("kind") == "quiz" and isinstance(options, LineList):
-            for number, (option, line) in enumerate(
-                zip(options, options.item_lines, strict=False), 1
-            ):
-                if text := _text(option):
-                    yield line, "pgettext", (f"{prefix}/option-{number}", text), notes
+        yield from _step(step, prefix, "", notes)
+        on = step.get("on")
+        for channel, texts in on.items() if isinstance(on, LineDict) else ():
+            if isinstance(texts, LineDict):
+                yield from _step(texts, prefix, f"@{channel}", notes, str(step.get("kind")))
+
+
+def _step(
+    step: LineDict, prefix: str, suffix: str, notes: list[str], kind: str | None = None
+) -> Iterator[Extracted]:
+    """A step's texts, or one channel's variants of them (``suffix`` ``@web``)."""
+    kind = kind or str(step.get("kind"))
+    for field in STEP_FIELDS.get(kind, ()):
+        if text := _text(step.get(field)):
+            yield step.line_of(field), "pgettext", (f"{prefix}/{field}{suffix}", text), notes
+    options = step.get("options")
+    if kind == "quiz" and isinstance(options, LineList):
+        for number, (option, line) in enumerate(zip(options, options.item_lines, strict=False), 1):
+            if text := _text(option):
+                yield line, "pgettext", (f"{prefix}/option-{number}{suffix}", text), notes

@@ -20,6 +20,7 @@ from bot.course.placement import read_placement
 from bot.course.problems import CourseError, Problem
 from bot.course.steps import practice_step, quiz_step
 from bot.course.timing import timing_problems
+from bot.course.variants import with_variants
 from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
 __all__ = ["CourseError", "Problem", "check_course", "load_course"]
@@ -29,6 +30,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]+)?$")
 CAPTION_LIMIT = 1024
 MEDIA_LIMIT = 5 * 1024 * 1024
+ALT_LIMIT = 300  # a picture's description: a sentence or two
 MEDIA_SUFFIXES = {
     MediaKind.IMAGE: (".png", ".jpg", ".jpeg", ".webp"),
     MediaKind.AUDIO: (".ogg", ".mp3", ".m4a", ".wav"),
@@ -39,7 +41,7 @@ COMPETENCES = frozenset(
     for n in range(1, count + 1)
 )
 STEP_FIELDS = {
-    "message": ("text", "image", "audio"),
+    "message": ("text", "image", "audio", "alt"),
     "quiz": ("question", "options", "answer", "right", "wrong"),
     "practice": ("expect", "prompt", "hint", "success", "pattern", "target"),
     "checkpoint": ("text",),
@@ -227,17 +229,20 @@ class _LessonReader:
         if not isinstance(kind, str) or kind not in STEP_FIELDS:
             fields.problem("kind", f'unknown step kind "{kind}"; use one of: {KINDS}')
             return []
-        fields.check_known(("id", "kind", *STEP_FIELDS[kind]))
+        fields.check_known(("id", "kind", *STEP_FIELDS[kind], "on"))
+        step: Step
         if kind == "message":
-            return [self.message(fields, step_id)]
-        if kind == "quiz":
-            return [quiz_step(fields, step_id)]
-        if kind == "practice":
-            return [practice_step(fields, step_id)]
-        return [CheckpointStep(step_id, fields.text("text"))]
+            step = self.message(fields, step_id)
+        elif kind == "quiz":
+            step = quiz_step(fields, step_id)
+        elif kind == "practice":
+            step = practice_step(fields, step_id)
+        else:
+            step = CheckpointStep(step_id, fields.text("text"))
+        return [with_variants(fields, kind, step)]
 
     def message(self, fields: Fields, step_id: str) -> MessageStep:
-        media, text = self.media(fields), fields.text("text")
+        media, text = self.media(fields, step_id), fields.text("text")
         captioned = any(kind.value in fields for kind in MediaKind)
         if captioned and (size := chat_length(text)) > CAPTION_LIMIT:
             fields.problem(
@@ -247,10 +252,11 @@ class _LessonReader:
             )
         return MessageStep(step_id, text, media)
 
-    def media(self, fields: Fields) -> Media | None:
+    def media(self, fields: Fields, step_id: str) -> Media | None:
         kinds = [kind for kind in MediaKind if kind.value in fields]
         if len(kinds) > 1:
             fields.problem("audio", "a message can have an image or an audio, not both")
+        alt = _alt(fields, kinds)
         if len(kinds) != 1 or not (relative := fields.text(kinds[0].value)):
             return None
         kind, key, path = kinds[0], kinds[0].value, PurePosixPath(relative)
@@ -266,8 +272,22 @@ class _LessonReader:
         elif (size := file.stat().st_size) > MEDIA_LIMIT:
             fields.problem(key, f"{relative} is too big: {size / 2**20:.1f} MB, max 5 MB")
         else:
-            return Media(kind, path.as_posix(), size)
+            context = f"{self.lesson_id}/{step_id}/alt" if alt else None
+            return Media(kind, path.as_posix(), size, alt, context)
         return None
+
+
+def _alt(fields: Fields, kinds: list[MediaKind]) -> str | None:
+    """A picture's description: required with an image, allowed with an audio."""
+    if "alt" in fields and not kinds:
+        fields.problem("alt", '"alt" describes an image or an audio; this message has neither')
+    elif MediaKind.IMAGE in kinds and "alt" not in fields:
+        fields.problem(
+            "image",
+            'an image needs "alt": a short description of the picture, said to learners '
+            "who do not get the picture (text only, or a group without pictures)",
+        )
+    return fields.optional_text("alt", ALT_LIMIT) if kinds else None
 
 
 def _competence(fields: Fields) -> str | None:

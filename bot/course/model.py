@@ -36,6 +36,8 @@ class Media:
     kind: MediaKind
     path: str
     size: int
+    alt: str | None = None  # a short description, said where the picture is not shown
+    alt_context: str | None = None  # the description's place in the curriculum catalog
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Reply
+from bot.core.lesson import picture_description
+from bot.core.text import CourseText, Text, for_channel
 from bot.course.chat_text import split_message
 from bot.i18n import Catalogs
 from bot.store.tables import OutboxRow
@@ -42,9 +44,9 @@ class Renderer:
         for reply in replies:
             if reply.edit_only and pressed is None:
                 continue
-            labels = [self.catalogs.render(choice.label, language) for choice in reply.choices]
+            labels = [self._say(choice.label, language) for choice in reply.choices]
             buttons = self.channel.fits_buttons(len(labels))
-            text = "\n\n".join(self.catalogs.render(part, language) for part in reply.parts)
+            text = "\n\n".join(self._say(part, language) for part in self._parts(reply))
             if labels and not buttons:
                 text += "\n\n" + "\n".join(numbered(n, label) for n, label in enumerate(labels, 1))
             if self.catalogs.is_rtl(language):
@@ -56,7 +58,7 @@ class Renderer:
                 last = number == len(pieces) - 1
                 row = self._row(to, language, now, len(rows), piece)
                 row.buttons = self._buttons(reply, labels, language) if last and buttons else []
-                row.media = self._media(reply) if number == 0 else None
+                row.media = self._media(reply, language) if number == 0 else None
                 row.tag = reply.tag if last else None
                 row.edit_message_id = pressed if reply.edit_pressed and len(pieces) == 1 else None
                 if not rows and to.group:
@@ -77,11 +79,29 @@ class Renderer:
             )
         return buttons
 
-    def _media(self, reply: Reply) -> dict[str, Any] | None:
+    def _say(self, text: Text, language: str) -> str:
+        """One text as this channel says it (its own variant), in the learner's language."""
+        said = for_channel(text, self.channel.name, self.channel.receives)
+        return "\n\n".join(self.catalogs.render(part, language) for part in said)
+
+    def _parts(self, reply: Reply) -> tuple[Text, ...]:
+        """The reply's texts, and a picture's description where the channel cannot send it."""
+        media = reply.media
+        if media is None or media.kind.value in self.channel.sends:
+            return reply.parts
+        if media.alt is None or media.alt_context is None:
+            return reply.parts
+        return (*reply.parts, picture_description(media.alt_context, media.alt))
+
+    def _media(self, reply: Reply, language: str) -> dict[str, Any] | None:
         media = reply.media
         if media is None or media.kind.value not in self.channel.sends:
             return None
-        return {"kind": media.kind.value, "path": media.path, "size": media.size}
+        sent: dict[str, Any] = {"kind": media.kind.value, "path": media.path, "size": media.size}
+        if media.alt is not None and media.alt_context is not None:
+            # For the web chat's alt text, and a channel that says the picture in words.
+            sent["alt"] = self._say(CourseText(media.alt_context, media.alt), language)
+        return sent
 
     def _row(
         self, to: Destination, language: str, now: datetime, index: int, text: str

@@ -29,7 +29,14 @@ _MESSAGE = {
                 {
                     "type": "object",
                     "required": ["kind", "url"],
-                    "properties": {"kind": {"type": "string"}, "url": {"type": "string"}},
+                    "properties": {
+                        "kind": {"type": "string"},
+                        "url": {"type": "string"},
+                        "alt": {
+                            "type": "string",
+                            "description": "A picture's description, in the message's language.",
+                        },
+                    },
                 },
             ]
         },

@@ -8,7 +8,7 @@ outbox (``RetryAfter``), and the gateway's next messages gather behind it, to go
 together in the next post.
 
 Text only: a lesson picture or sound becomes a link when the operator allows it (it costs
-the group's data), else a few words saying it is left out.
+the group's data); a picture is said in words too, by its description.
 """
 
 from __future__ import annotations
@@ -121,12 +121,13 @@ class MatterbridgeDelivery:
         return carried, text
 
     def text_of(self, message: OutboundMessage) -> str:
-        """A message's text, with its picture or sound as a link or in words."""
+        """A message's text, with its picture or sound as a link or in words: a picture's
+        own description (rendered with the message), else a few words saying it is left out."""
         media = message.media or {}
-        kind, path = media.get("kind"), media.get("path")
+        kind, path, alt = media.get("kind"), media.get("path"), media.get("alt")
         if kind not in LEFT_OUT or not isinstance(path, str):
             return message.text
-        said = LEFT_OUT[kind]
+        said: Msg = LEFT_OUT[kind]
         if self.media_base is not None:
             link = Verbatim(f"{self.media_base}/{path}")
             said = (
@@ -135,6 +136,9 @@ class MatterbridgeDelivery:
                 else N_("Sound: {link}", link=link)
             )
         line = self.catalogs.render(said, message.language)
+        if isinstance(alt, str) and alt:
+            described = f"🖼 {alt}" if kind == "image" else f"🔊 {alt}"
+            line = f"{described}\n{line}" if self.media_base is not None else described
         if self.catalogs.is_rtl(message.language):
             line = right_to_left(line)
         return f"{message.text}\n{line}" if message.text else line

@@ -138,7 +138,7 @@
     if (url) {
       var x = el(md.kind === 'image' ? 'img' : md.kind === 'audio' ? 'audio' : 'a');
       if (md.kind === 'image') {
-        x.loading = 'lazy'; x.alt = '';
+        x.loading = 'lazy'; x.alt = typeof md.alt === 'string' ? md.alt : '';
         x.addEventListener('load', function () { if (atBottom) toBottom(); });
       } else if (md.kind === 'audio') { x.controls = true; x.preload = 'none'; } else x.textContent = url.split('/').pop();
       x[md.kind === 'image' || md.kind === 'audio' ? 'src' : 'href'] = url;
@@ -228,7 +228,7 @@
         t: 'b', id: m.id == null ? null : m.id, text: m.text == null ? '' : String(m.text),
         buttons: (Array.isArray(m.buttons) ? m.buttons : []).filter(function (o) { return o && o.label != null; })
           .map(function (o) { return { label: String(o.label), payload: String(o.payload == null ? '' : o.payload) }; }),
-        media: m.media && typeof m.media.url === 'string' ? { kind: m.media.kind, url: m.media.url } : null,
+        media: m.media && typeof m.media.url === 'string' ? { kind: m.media.kind, url: m.media.url, alt: typeof m.media.alt === 'string' ? m.media.alt : '' } : null,
         dir: m.direction, lang: /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(m.lang) ? m.lang : '',
         asks: m.asks === 'reply' || m.asks === 'forward' ? m.asks : null
       };
