@@ -61,7 +61,15 @@ from bot.web.uploads import UploadRefused, check_file, parse_coordinate, read_li
 
 log = logging.getLogger(__name__)
 CHANNEL = Capabilities(
-    "web", Buttons.INLINE, max_label=200, sends=frozenset({"image", "audio"}), pull=True
+    "web",
+    Buttons.INLINE,
+    max_label=200,
+    sends=frozenset({"image", "audio"}),
+    pull=True,
+    # A step costs the learner's tap going up and the reply coming down, each with its HTTP
+    # headers: about 1.5 kB (bench/web_data.py: 10.8 kB for the first six-step lesson).
+    message_bytes=1500,
+    media_overhead=400,  # each file's own request and response headers, about
 )
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
