@@ -6,9 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.core.privacy import ERASED, FORGET_WORDS
+from bot.core.privacy import ERASED, FORGET_WORDS, answers_forget
 from bot.core.rules import Rules
 from bot.core.state import LearnerStatus
+from bot.core.volunteering import (
+    GONE,
+    ONLY_VOLUNTEERS,
+    AskForget,
+    Facts,
+    Forget,
+    Refused,
+    Write,
+    read_button,
+    read_message,
+)
 from bot.i18n import Catalogs
 from tests.builders import LANGUAGES, NOW, button, command, text
 from tests.conftest import ROOT
@@ -130,3 +141,21 @@ def test_the_notice_says_the_days_the_operator_set() -> None:
     journey.send(command("start"))
     journey.send(button("lang:en"))
     assert "(then 14 days at most)" in journey.send(command("privacy"))[0]
+
+
+def test_a_volunteer_asks_to_be_erased_by_command_or_words_and_only_a_volunteer_may() -> None:
+    volunteer = Facts(volunteer=True, held=(7,))
+    assert read_message(command("forget"), volunteer) == AskForget()
+    assert read_message(text("forget me"), Facts(True, forget_words=True)) == AskForget()
+    # Without the words, a volunteer's text goes to the learner they help, as before.
+    assert isinstance(read_message(text("forget me"), volunteer), Write)
+    assert read_message(command("forget"), Facts(volunteer=False)) is None  # a learner's
+    assert read_button("vol:forget/yes", volunteer) == Forget(confirmed=True)
+    assert read_button("vol:forget/no", volunteer) == Forget(confirmed=False)
+    assert read_button("vol:forget/yes", Facts(volunteer=False)) == Refused(ONLY_VOLUNTEERS)
+    assert read_button("vol:forget/maybe", volunteer) == Refused(GONE)
+
+
+def test_a_press_on_the_question_from_someone_unknown_is_an_old_question() -> None:
+    assert answers_forget(button("forget:yes")) and answers_forget(button("forget:no"))
+    assert not answers_forget(button("lang:en")) and not answers_forget(text("forget:yes"))

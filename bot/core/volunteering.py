@@ -48,6 +48,7 @@ class Facts:
     admin: bool = False
     held: tuple[int, ...] = ()  # the requests they hold now
     reply_tag: str | None = None  # the tag of the coach message they replied to
+    forget_words: bool = False  # the message is the words of their language for /forget
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,18 @@ class Note:
 
 
 @dataclass(frozen=True)
+class AskForget:
+    """A volunteer asks to be erased: the coach asks first (it cannot be undone)."""
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The answer to that question: ``confirmed``, their name, Telegram id and sign-ins go."""
+
+    confirmed: bool
+
+
+@dataclass(frozen=True)
 class Refused:
     """Nothing changes; the volunteer is told why (an alert, for a button)."""
 
@@ -136,8 +149,11 @@ Action = (
     | AskOutcome
     | Close
     | Note
+    | AskForget
+    | Forget
     | Refused
 )
+FORGET_COMMANDS = ("forget", "delete")
 
 
 def may_invite(facts: Facts) -> bool:
@@ -179,6 +195,8 @@ def read_message(event: Inbound, facts: Facts) -> Action | None:
         return Write(request, event.text) if holds(facts, request) else Refused(ONLY_WRITE)
     if not facts.volunteer:
         return None
+    if facts.forget_words and event.kind is InboundKind.TEXT:
+        return AskForget()
     return _unaddressed(event, facts)
 
 
@@ -202,6 +220,8 @@ def _command(name: str, argument: str, facts: Facts) -> Action | None:
         return Invite(argument.strip()[:64]) if argument.strip() else Refused(NAME_NEEDED)
     if name == "volunteer":
         return ShowSettings() if facts.volunteer else None
+    if name in FORGET_COMMANDS:
+        return AskForget() if facts.volunteer else None
     if name == "reply":
         number, text = number_and_text(argument)
         request = _the_one(facts, number)
@@ -230,6 +250,8 @@ def read_button(payload: str, facts: Facts) -> Action:
         if message_id is None:
             return Refused(GONE)
         return Forward(request, str(message_id)) if holds(facts, request) else Refused(ONLY_WRITE)
+    if verb == "forget" and args in (["yes"], ["no"]):
+        return Forget(args == ["yes"]) if facts.volunteer else Refused(ONLY_VOLUNTEERS)
     if verb in SETTINGS and len(args) <= 1:
         value = args[0] if args else ""
         return Change(verb, value) if facts.volunteer else Refused(ONLY_VOLUNTEERS)

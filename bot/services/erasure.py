@@ -36,6 +36,9 @@ from bot.store.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 ERASED_PREFIX = "erased:"
 ACTIVE_REQUEST = ("intake", "open", "claimed")
+# The tag of the coach's last answer to a volunteer who erased themselves: the follow-up
+# sweep deletes it (and the chat id it carries) as soon as it is delivered.
+VOLUNTEER_ERASED = "privacy:volunteer-erased"
 # Tells the volunteer and the alerts that a request ended: (uow, handoff, said, now).
 TellDesk = Callable[[UnitOfWork, Handoff, Msg, datetime], Awaitable[None]]
 

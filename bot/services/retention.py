@@ -21,7 +21,7 @@ from bot.core.effects import Reply
 from bot.core.text import N_
 from bot.delivery.held import HELD
 from bot.i18n import Catalogs
-from bot.services.erasure import ERASED_PREFIX, erase_learner
+from bot.services.erasure import ERASED_PREFIX, VOLUNTEER_ERASED, erase_learner
 from bot.services.rendering import Renderer
 from bot.store.database import forget_old_pages
 from bot.store.delivery_queue import PENDING, SENDING
@@ -53,10 +53,11 @@ class ErasureFollowUp:
 
 
 async def erasures_delivered(uow: UnitOfWork) -> int:
-    """The last answers to an erased learner, once delivered (or given up)."""
+    """The last answers to an erased learner or volunteer, once delivered (or given up)."""
     stubs = select(Learner.id).where(Learner.chat_id.like(f"{ERASED_PREFIX}%"))
+    erased = or_(OutboxRow.learner_id.in_(stubs), OutboxRow.tag == VOLUNTEER_ERASED)
     gone = await uow.session.execute(
-        delete(OutboxRow).where(OutboxRow.learner_id.in_(stubs), OutboxRow.status.not_in(UNSENT))
+        delete(OutboxRow).where(erased, OutboxRow.status.not_in(UNSENT))
     )
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -18,9 +18,11 @@ from bot.core import volunteering as rules
 from bot.core.channel import Capabilities, Destination
 from bot.core.effects import Choice, Reply
 from bot.core.events import Inbound, InboundKind
+from bot.core.privacy import is_forget_word
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
 from bot.services.coach import Handled, exactly_once
+from bot.services.erasure import VOLUNTEER_ERASED, erase_volunteer
 from bot.services.handoffs import HandoffDesk, active_volunteer
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
@@ -31,6 +33,15 @@ log = logging.getLogger(__name__)
 REFUSED_INVITE = N_(
     "This invitation does not work: it was used already, or it expired. Ask for a new one."
 )
+
+
+class VolunteerErased(Handled):
+    """The answers to a volunteer who erased themselves; the requests they held go back to
+    the queue once this is committed."""
+
+    def __init__(self, handled: Handled, volunteer_id: int) -> None:
+        super().__init__(list(handled), handled.notice)
+        self.volunteer_id = volunteer_id
 
 
 class VolunteerDesk:
@@ -55,6 +66,10 @@ class VolunteerDesk:
         handled = await exactly_once(
             event.key, lambda: self._handle_once(event, channel, bot_username)
         )
+        if isinstance(handled, VolunteerErased):
+            # As ``coach volunteer forget`` does: back in the queue after the erasure, so no
+            # new alert names them.
+            await self.desk.volunteer_removed(handled.volunteer_id)
         if handled and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
         return handled
@@ -84,7 +99,10 @@ class VolunteerDesk:
             to = Destination.of(event, None)
             for row in Renderer(self.catalogs, channel).rows(said, to, language, now):
                 await uow.outbox.add(row)
-            return Handled(await uow.outbox.for_inbound(event.key), notice)
+            handled = Handled(await uow.outbox.for_inbound(event.key), notice)
+            if volunteer is not None and action == rules.Forget(confirmed=True):
+                return VolunteerErased(handled, volunteer.id)
+            return handled
 
     async def _facts(
         self, uow: UnitOfWork, event: Inbound, channel: Capabilities, volunteer: Volunteer | None
@@ -104,7 +122,10 @@ class VolunteerDesk:
                 sender.channel, sender.chat_id, event.reply_to_message_id, channel.pull
             )
         admin = event.sender.user_id in self.admins
-        return rules.Facts(volunteer is not None, admin, held, tag)
+        words = False
+        if volunteer is not None and event.kind is InboundKind.TEXT and event.text:
+            words = is_forget_word(event.text, volunteer.language, self.desk.rules)
+        return rules.Facts(volunteer is not None, admin, held, tag, words)
 
     async def _apply(
         self,
@@ -170,6 +191,10 @@ class VolunteerDesk:
             refused = await desk.close_in(uow, volunteer, action.request, action.outcome, now)
         elif isinstance(action, rules.Note):
             said = [Reply((await desk.note_in(uow, volunteer, action.request, action.text),))]
+        elif isinstance(action, rules.AskForget):
+            said = [self._forget_question()]
+        elif isinstance(action, rules.Forget):
+            said = [await self._forget(uow, volunteer, action.confirmed, now)]
         if refused is not None and event.kind is not InboundKind.BUTTON:
             said, refused = [Reply((refused,))], None
         return said, refused
@@ -204,6 +229,33 @@ class VolunteerDesk:
             mark = "☑️" if place.id in volunteer.places else "⬜"
             choices.append(Choice(Verbatim(f"{mark} {place.name}"), payload("place", place.id)))
         return Reply((title, state), tuple(choices), edit_pressed=edit)
+
+    @staticmethod
+    def _forget_question() -> Reply:
+        question = N_(
+            "Do you want me to erase your name and your Telegram account from the volunteers? "
+            "The requests you hold go back to the queue. This cannot be undone."
+        )
+        choices = (
+            Choice(N_("Yes, erase everything"), rules.volunteer_payload("forget", "yes")),
+            Choice(N_("No, keep it"), rules.volunteer_payload("forget", "no")),
+        )
+        return Reply((question,), choices)
+
+    @staticmethod
+    async def _forget(
+        uow: UnitOfWork, volunteer: Volunteer, confirmed: bool, now: datetime
+    ) -> Reply:
+        """Yes: their name, Telegram id, sign-ins and invitations go in this transaction; the
+        requests they handled keep only their number, for the figures."""
+        if not confirmed:
+            return Reply((N_("OK. Nothing was erased."),))
+        await erase_volunteer(uow, volunteer, now)
+        done = N_(
+            "Done. I erased your name and your Telegram account. The requests you held "
+            "went back to the queue. Thank you for your help."
+        )
+        return Reply((done,), tag=VOLUNTEER_ERASED)
 
     @staticmethod
     def _outcomes(request: int) -> Reply:

@@ -1,0 +1,86 @@
+"""A volunteer erases themselves from their Telegram chat with the coach: /forget or the
+words of their language, a question with buttons, then their name, Telegram id and desk
+sign-ins go in one transaction and the request they held goes back to the queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.services.retention import ErasureFollowUp
+from bot.store.tables import DeskSession, Handoff, Volunteer
+from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
+from tests.telegram_volunteer import TelegramVolunteer
+from tests.test_forget import scan_tables
+from tests.test_telegram_handoff import TAKE, register
+
+pytestmark = pytest.mark.usefixtures("telegram_runtime")
+
+QUESTION = (
+    "Do you want me to erase your name and your Telegram account from the volunteers? "
+    "The requests you hold go back to the queue. This cannot be undone."
+)
+DONE = (
+    "Done. I erased your name and your Telegram account. The requests you held went back "
+    "to the queue. Thank you for your help."
+)
+
+
+async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_queue(
+    database_url: str, engine: object
+) -> None:
+    async with coach_on_telegram(database_url) as (coach, tg):
+        nadia_user, omar_user = tg.user(4001, "Nadiazed"), tg.user(4002, "Omar")
+        for person in (nadia_user, omar_user):
+            await register(coach, tg, person, ["en"])
+        nadia = TelegramVolunteer(coach, tg, nadia_user)
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        await amina.says("/start")
+        await amina.taps("English")
+        await amina.says("/help")
+        await amina.taps("E-mail")
+        await amina.taps("Yes, show my first name")
+        await drained(coach)
+        await nadia.taps("✋ I take it")
+        await drained(coach)
+        assert (tg.last_text(amina.chat_id) or "").startswith("Nadiazed will help you.")
+        async with coach.store.unit_of_work() as uow:
+            volunteer = await uow.session.scalar(select(Volunteer).where(Volunteer.id == 1))
+            assert volunteer is not None and volunteer.name == "Nadiazed"
+            uow.session.add(
+                DeskSession(token_hash="f" * 64, volunteer_id=1, created_at=datetime.now(UTC))
+            )
+
+        assert await nadia.says("/forget") == [QUESTION]
+        assert await nadia.taps("No, keep it") == ["OK. Nothing was erased."]
+        assert await _volunteer(coach) == ("Nadiazed", "4001", True)
+        assert await nadia.says("Forget me") == [QUESTION]
+        alerts_to_omar = len(tg.sent(omar_user.id))
+        assert await nadia.taps("Yes, erase everything") == [DONE]
+        await drained(coach)
+
+        assert await _volunteer(coach) == ("", None, False)
+        async with reading(coach) as session:
+            assert await session.scalar(select(func.count()).select_from(DeskSession)) == 0
+            request = await session.scalar(select(Handoff))
+            assert request is not None
+            assert (request.status, request.volunteer_id) == ("open", None)
+        realerted = tg.sent(omar_user.id)[alerts_to_omar:]
+        assert [m.labels for m in realerted] == [[TAKE]]
+        assert "Nadiazed" not in (realerted[0].text or "")
+        await ErasureFollowUp(coach.store).sweep(datetime.now(UTC))
+        assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
+
+        omar = TelegramVolunteer(coach, tg, omar_user)
+        await omar.taps("✋ I take it", on=realerted[0])
+        await drained(coach)
+        assert (tg.last_text(amina.chat_id) or "").startswith("Omar will help you.")
+
+
+async def _volunteer(coach: object) -> tuple[str, str | None, bool]:
+    async with reading(coach) as session:  # type: ignore[arg-type]
+        row = await session.scalar(select(Volunteer).where(Volunteer.id == 1))
+        assert row is not None
+        return row.name, row.telegram_user_id, row.active
