@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import Coach, build
+from bot.core.volunteering import INVITE_PREFIX
 from bot.services.erasure import erase_volunteer
 from bot.services.figures import Filters, course_figures
 from bot.services.retention import ErasureFollowUp
-from bot.services.volunteers import INVITE_PREFIX, Volunteers
+from bot.services.volunteers import Volunteers
 from bot.store.tables import Base, Handoff, OutboxRow, Volunteer
 from tests.conftest import settings_for
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
