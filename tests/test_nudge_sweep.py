@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.channel import Buttons, Capabilities
 from bot.core.events import Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
+from bot.services import nudging
 from bot.services.coach import CoachService
 from bot.services.nudging import NudgeSweep
 from bot.store.database import create_engine
-from bot.store.outbox import OutboxRepository
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
 from tests.builders import NOW, button, command, sender
@@ -194,20 +194,16 @@ async def test_a_sweep_that_loses_the_database_sends_everything_later_once(
     for who in ("a1", "a2", "a3"):
         await world.learner_in_lesson(who)
     world.clock.now += timedelta(days=1, hours=2)
-    calls = 0
-    original = OutboxRepository.add
+    original = nudging.write_outbox
 
-    async def flaky_add(self: OutboxRepository, row: OutboxRow) -> OutboxRow:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise OperationalError("INSERT", {}, ConnectionResetError("connection lost"))
-        return await original(self, row)
+    async def lost(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+        await original(session, rows)
+        raise OperationalError("INSERT", {}, ConnectionResetError("connection lost"))
 
-    monkeypatch.setattr(OutboxRepository, "add", flaky_add)
+    monkeypatch.setattr(nudging, "write_outbox", lost)
     assert await world.sweep.sweep(world.clock.now) == 0
     assert await world.nudges() == []
-    monkeypatch.setattr(OutboxRepository, "add", original)
+    monkeypatch.setattr(nudging, "write_outbox", original)
     await world.run(days=0.1)
     assert sorted(row.chat_id for row in await world.nudges()) == ["a1", "a2", "a3"]
 

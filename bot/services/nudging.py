@@ -1,9 +1,12 @@
 """The reminder sweep: every due reminder goes out once, whatever the number of processes.
 
 Due times are on the learners' rows (``next_nudge_at``, indexed). A sweep takes a batch of
-due learners, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so another process takes
-the next ones), decides with the pure nudge policy, writes the reminder to the outbox with
-a key unique to that reminder, and sets the next due time, all in one transaction.
+due learners in one query, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so another
+process takes the next ones and a learner busy in their own turn is skipped, not waited
+for), decides with the pure nudge policy and renders in memory, then writes the whole
+batch with one statement per table: the learners' reminder state and next due time, the
+outbox rows (each with a key unique to that reminder) and the events, in one short
+transaction. A batch that fails leaves nothing behind and is taken again by a later sweep.
 
 On a channel that takes free text only for a while after the learner's last message
 (WhatsApp's 24-hour window), the reminder's row also keeps the template to send instead
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.channels.whatsapp.inbound import CHANNEL as WHATSAPP
 from bot.channels.whatsapp.templates import reminder_template
 from bot.core.channel import Capabilities, Destination
-from bot.core.effects import Record, Reply
+from bot.core.effects import Effect, Record, Reply
 from bot.core.reminders import due_at, nudge_turn
 from bot.core.rules import Rules
 from bot.core.text import Text
@@ -31,13 +35,32 @@ from bot.i18n import Catalogs
 from bot.services.figures import preview_learners
 from bot.services.figures_live import reminder_sent
 from bot.services.rendering import Renderer
-from bot.store.tables import Learner
-from bot.store.unit_of_work import Store, UnitOfWork
+from bot.store.nudge_batches import (
+    DueLearner,
+    LearnerUpdate,
+    read_due,
+    write_events,
+    write_learners,
+    write_outbox,
+)
+from bot.store.tables import OutboxRow
+from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 OutsideWindow = Callable[[Text, Catalogs, str], dict[str, Any]]
 # A reminder's form outside the window, for the channels that have one.
 TEMPLATES: dict[str, OutsideWindow] = {WHATSAPP.name: reminder_template}
+
+
+@dataclass
+class Batch:
+    """What one batch writes: every learner's new reminder state, the reminders' outbox
+    rows and events, and the channel of each reminder."""
+
+    learners: list[LearnerUpdate] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
 
 
 class NudgeSweep:
@@ -81,42 +104,70 @@ class NudgeSweep:
         return sent
 
     async def _batch(self, now: datetime) -> tuple[int, int]:
-        written = 0
+        """One batch in one transaction; the reminders written and the learners looked at."""
         async with self.store.unit_of_work() as uow:
-            rows = await uow.learners.due_for_nudge(now, self.batch)
-            previews = await preview_learners(uow.session, [row.id for row in rows])
-            for row in rows:
-                if row.id in previews:  # a trainer's preview is never reminded
-                    row.next_nudge_at = None
-                    continue
-                written += await self._remind(uow, row, now)
-        if written:
-            log.info("nudge sweep: %d reminders from %d due learners", written, len(rows))
-        return written, len(rows)
+            due = await read_due(uow.session, now, self.batch, lock=uow.postgres)
+            previews = await preview_learners(uow.session, [learner.id for learner in due])
+            batch = self._decide(due, previews, now)
+            await write_learners(uow.session, batch.learners)
+            await write_outbox(uow.session, batch.outbox)
+            await write_events(uow.session, batch.events, now)
+        for channel in batch.reminded:
+            reminder_sent(channel)
+        if batch.reminded:
+            log.info(
+                "nudge sweep: %d reminders from %d due learners", len(batch.reminded), len(due)
+            )
+        return len(batch.reminded), len(due)
 
-    async def _remind(self, uow: UnitOfWork, row: Learner, now: datetime) -> int:
-        group = row.in_group
-        before = await uow.learners.state_of(row)
-        after, effects, key = nudge_turn(before, self.courses.course, now, self.rules, str(row.id))
-        await uow.learners.save(
-            row, before, after, now, due_at(after, self.rules, now, group), seen=False
-        )
-        if key is None:
-            return 0
+    def _decide(self, due: list[DueLearner], previews: set[int], now: datetime) -> Batch:
+        """The policy and the rendering for a whole batch, in memory."""
+        batch = Batch()
+        course = self.courses.course
+        renderers: dict[str, Renderer] = {}
+        for learner in due:
+            if learner.id in previews:  # a trainer's preview is never reminded
+                batch.learners.append(LearnerUpdate(learner.id, learner.state.nudge, None))
+                continue
+            before = learner.state
+            after, effects, key = nudge_turn(before, course, now, self.rules, str(learner.id))
+            next_at = due_at(after, self.rules, now, learner.group)
+            batch.learners.append(LearnerUpdate(learner.id, after.nudge, next_at))
+            if key is None:
+                continue
+            renderer = renderers.get(learner.channel)
+            if renderer is None:
+                channel = self.channels.get(learner.channel, Capabilities(learner.channel))
+                renderer = renderers[learner.channel] = Renderer(self.catalogs, channel)
+            self._remind(batch, renderer, learner, effects, key, now)
+        return batch
+
+    def _remind(
+        self,
+        batch: Batch,
+        renderer: Renderer,
+        learner: DueLearner,
+        effects: list[Effect],
+        key: str,
+        now: datetime,
+    ) -> None:
+        """One learner's reminder: its events and outbox rows, added to the batch."""
         for effect in effects:
             if isinstance(effect, Record):
-                await uow.record(row.id, effect.name, effect.data, now)
-        channel = self.channels.get(row.channel, Capabilities(row.channel))
+                batch.events.append((learner.id, effect.name, effect.data))
         to = Destination(
-            row.channel, row.chat_id, f"nudge:{row.id}:{key}", row.id, group, row.first_name
+            learner.channel,
+            learner.chat_id,
+            f"nudge:{learner.id}:{key}",
+            learner.id,
+            learner.group,
+            learner.first_name,
         )
         replies = [effect for effect in effects if isinstance(effect, Reply)]
-        language = before.language or self.catalogs.fallback
-        rows = Renderer(self.catalogs, channel).rows(replies, to, language, now)
-        template = TEMPLATES.get(row.channel)
+        language = learner.state.language or self.catalogs.fallback
+        rows = renderer.rows(replies, to, language, now)
+        template = TEMPLATES.get(learner.channel)
         if template is not None and rows and replies and rows[0].media is None:
             rows[0].media = template(replies[0].parts[0], self.catalogs, language)
-        for outbox_row in rows:
-            await uow.outbox.add(outbox_row)
-        reminder_sent(row.channel)
-        return 1
+        batch.outbox.extend(rows)
+        batch.reminded.append(learner.channel)

@@ -1,0 +1,193 @@
+"""The reminder sweep's SQL: one statement per table for a whole batch of learners.
+
+A batch is read with one query for the due learners (locked, ``SKIP LOCKED`` on
+PostgreSQL) and one for their lesson progress; it is written with one ``UPDATE`` of the
+learners (executemany), one ``INSERT`` of the outbox rows and one ``INSERT`` of the
+events. An outbox row whose dedupe key is already there is left as it is, so a reminder
+written twice is sent once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.nudges import NudgeState
+from bot.core.review import ReviewItem
+from bot.core.state import LearnerState, LearnerStatus, LessonProgress, LessonStatus
+from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
+
+LEARNERS = cast(Table, Learner.__table__)
+PROGRESS = cast(Table, LessonProgressRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+EVENTS = cast(Table, EventRow.__table__)
+OUTBOX_COLUMNS = tuple(column.key for column in OUTBOX.columns if column.key != "id")
+
+
+@dataclass(frozen=True)
+class DueLearner:
+    """A due learner as the policy sees them, with what the reminder's row needs."""
+
+    id: int
+    version: int
+    channel: str
+    chat_id: str
+    first_name: str | None
+    group: bool
+    state: LearnerState
+
+
+@dataclass(frozen=True)
+class LearnerUpdate:
+    """What a reminder (or its absence) changes on one learner's row."""
+
+    id: int
+    nudge: NudgeState
+    next_nudge_at: datetime | None
+
+
+async def read_due(
+    session: AsyncSession, now: datetime, limit: int, lock: bool
+) -> list[DueLearner]:
+    """The due learners, oldest due first, with their progress; those locked elsewhere are
+    skipped, never waited for (``lock``: PostgreSQL's row locks)."""
+    query = (
+        select(LEARNERS)
+        .where(LEARNERS.c.next_nudge_at <= now)
+        .order_by(LEARNERS.c.next_nudge_at)
+        .limit(limit)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    progress = await _progress(session, [row.id for row in rows])
+    return [_due_learner(row, progress.get(row.id, {})) for row in rows]
+
+
+async def _progress(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, LessonProgress]]:
+    query = select(PROGRESS).where(PROGRESS.c.learner_id.in_(ids))
+    found: dict[int, dict[str, LessonProgress]] = {}
+    for p in await session.execute(query):
+        found.setdefault(p.learner_id, {})[p.lesson_id] = LessonProgress(
+            lesson_id=p.lesson_id,
+            status=LessonStatus(p.status),
+            step_id=p.step_id,
+            score=p.score,
+            started_at=p.started_at,
+            finished_at=p.finished_at,
+            step_attempts=p.step_attempts,
+        )
+    return found
+
+
+def _due_learner(row: Row[Any], progress: dict[str, LessonProgress]) -> DueLearner:
+    nudge = NudgeState(
+        last_activity_at=row.last_activity_at,
+        nudges_unanswered=row.nudges_unanswered,
+        last_nudge_at=row.last_nudge_at,
+        paused_until=row.paused_until,
+        asked_to_pause=row.asked_to_pause,
+        snoozed_until=row.snoozed_until,
+        handoff_open=row.handoff_open,
+    )
+    reviews = tuple(
+        ReviewItem(lesson, step, box, datetime.fromisoformat(due))
+        for lesson, step, box, due in row.reviews
+    )
+    state = LearnerState(
+        language=row.language,
+        status=LearnerStatus(row.status),
+        current_lesson=row.current_lesson,
+        choices=tuple(row.choices),
+        progress=progress,
+        streak_days=row.streak_days,
+        last_active_day=row.last_active_day,
+        first_name=row.first_name,
+        timezone=row.timezone,
+        nudge=nudge,
+        reviews=reviews,
+        text_only=row.text_only,
+        seed=row.id,
+    )
+    return DueLearner(
+        row.id,
+        row.version,
+        row.channel,
+        row.chat_id,
+        row.first_name,
+        row.chat_id != row.user_id,
+        state,
+    )
+
+
+async def write_learners(session: AsyncSession, updates: Sequence[LearnerUpdate]) -> None:
+    """The reminder state and next due time of every learner of the batch: one statement."""
+    if not updates:
+        return
+    statement = (
+        update(LEARNERS)
+        .where(LEARNERS.c.id == bindparam("learner"))
+        .values(
+            last_activity_at=bindparam("activity"),
+            nudges_unanswered=bindparam("unanswered"),
+            last_nudge_at=bindparam("nudged_at"),
+            paused_until=bindparam("paused"),
+            snoozed_until=bindparam("snoozed"),
+            asked_to_pause=bindparam("asked"),
+            handoff_open=bindparam("handoff"),
+            next_nudge_at=bindparam("due"),
+            version=LEARNERS.c.version + 1,
+        )
+    )
+    rows = [
+        {
+            "learner": change.id,
+            "activity": change.nudge.last_activity_at,
+            "unanswered": change.nudge.nudges_unanswered,
+            "nudged_at": change.nudge.last_nudge_at,
+            "paused": change.nudge.paused_until,
+            "snoozed": change.nudge.snoozed_until,
+            "asked": change.nudge.asked_to_pause,
+            "handoff": change.nudge.handoff_open,
+            "due": change.next_nudge_at,
+        }
+        for change in updates
+    ]
+    await (await session.connection()).execute(statement, rows)
+
+
+async def write_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+    """The batch's reminders: one statement; a row whose dedupe key exists is skipped."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        statement = insert(OUTBOX)
+    values = [{key: getattr(row, key) for key in OUTBOX_COLUMNS} for row in rows]
+    await (await session.connection()).execute(statement, values)
+
+
+async def write_events(
+    session: AsyncSession, events: Sequence[tuple[int, str, dict[str, Any]]], at: datetime
+) -> None:
+    """The batch's events (learner, name, data): one statement."""
+    if not events:
+        return
+    values = [
+        {"learner_id": learner, "name": name, "data": data, "at": at}
+        for learner, name, data in events
+    ]
+    await (await session.connection()).execute(insert(EVENTS), values)
