@@ -140,3 +140,26 @@ async def test_a_bridged_group_reads_the_picture_and_does_the_task_on_the_phone(
         async with reading(coach) as session:
             names = list(await session.scalars(select(EventRow.name).order_by(EventRow.id)))
         assert "practice_unchecked" in names and "practice_done" not in names
+
+
+async def test_the_web_chat_gives_a_lesson_picture_its_description(
+    database_url: str, engine: object, tmp_path: Path
+) -> None:
+    course = small_course(tmp_path, {"place": PLACE_LESSON}, {"media/buttons.png": SAMPLE_PNG})
+    coach = build(settings_for(database_url, curriculum=course))
+    try:
+        async with TestClient(TestServer(coach.web)) as client:
+            learner = WebLearner(client)
+            await learner.says("/start")
+            await learner.taps("English")
+            await learner.taps("Basics")
+            await learner.taps("Where we meet (1 min)")
+            pictured = [m for m in learner.last if m["media"]]
+            assert pictured[0]["text"] == "We meet at the library."
+            assert pictured[0]["media"] == {
+                "kind": "image",
+                "url": "/curriculum/media/buttons.png",
+                "alt": "A map with a pin on the library.",
+            }
+    finally:
+        await coach.store.close()

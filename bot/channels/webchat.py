@@ -418,6 +418,8 @@ class WebChat:
             media = {"kind": "document", "url": f"/api/webchat/{credential}/{MY_DATA_FILE}"}
         if message.media is not None:
             media = {"kind": message.media["kind"], "url": f"/curriculum/{message.media['path']}"}
+            if isinstance(message.media.get("alt"), str):
+                media["alt"] = message.media["alt"]  # the picture's description, for alt text
         return {
             "id": message.id,
             "text": message.text,
