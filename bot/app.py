@@ -30,6 +30,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService, utc_now
 from bot.services.erasure import ErasedKeys
 from bot.services.handoffs import HandoffDesk
+from bot.services.leader import Election
 from bot.services.nudging import NudgeSweep
 from bot.services.retention import ErasureFollowUp, Retention, RetentionPolicy
 from bot.services.volunteers import Volunteers
@@ -207,9 +208,8 @@ async def running(coach: Coach) -> AsyncIterator[str]:
         )
         parts.push_async_callback(cancel, [watcher], "course watcher")
         if coach.sender is not None:
-            parts.push_async_callback(
-                stop_sender, coach.sender, asyncio.create_task(coach.sender.run())
-            )
+            elected = coach.sender.run_elected(Election.on(coach.store.engine))
+            parts.push_async_callback(stop_sender, coach.sender, asyncio.create_task(elected))
         if coach.jobs:
             clock = Clock(coach.jobs)
             clock.start()
@@ -237,8 +237,11 @@ async def serve_web(coach: Coach, parts: contextlib.AsyncExitStack) -> str:
 
 
 async def stop_sender(sender: OutboxSender, task: asyncio.Task[None]) -> None:
-    """Let the sender finish what it is sending; what waits for a rate limit stays queued."""
+    """Let the sender finish what it is sending; what waits for a rate limit stays queued.
+    A process that is not elected to send has nothing to finish."""
     sender.stop()
+    if not sender.sending:
+        task.cancel()
     await finish([task], "outbox sender", STOP_GRACE_SECONDS)
 
 

@@ -6,6 +6,11 @@ Replies go out as soon as the service wakes the sender; a message that cannot go
 messages dropped. A channel whose ``capabilities`` give ``chat_per_second`` (WhatsApp's pair
 rate) has its private chats kept to that rate; a message the platform will not take until
 the person writes again (WhatsApp's 24-hour window) is held out of the chat's queue.
+
+With several coach processes on one PostgreSQL database, one of them is elected to send for
+all (``run_elected``), so the rate limits are kept once for all of them; it hears at once of
+the rows the others write (their NOTIFY), and another process takes over within seconds when
+it stops, dies or loses the database (``COACH_LEADER_*``). On SQLite every process sends.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.channel import Capabilities
 from bot.delivery.errors import Held, Moved, Rejected, RetryAfter, Transient, Unreachable
@@ -25,8 +30,13 @@ from bot.delivery.limits import RateLimiter
 from bot.services.figures_live import send_result
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
+from bot.store.outbox_notices import announce, hearing
+
+if TYPE_CHECKING:
+    from bot.services.leader import Election
 
 log = logging.getLogger(__name__)
+SENDER = "outbox-sender"  # what the coach processes elect one of to send
 
 
 class Delivery(Protocol):
@@ -99,10 +109,29 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self.on_unreachable: Callable[[str, str], Awaitable[None]] | None = None
+        self.election: Election | None = None
+        for channel in deliveries:
+            announce(channel)
 
     def wake(self) -> None:
         """New messages are in the outbox: look now rather than at the next poll."""
         self._wake.set()
+
+    @property
+    def sending(self) -> bool:
+        """Whether this process sends now: always unless elections decide."""
+        return self.election is None or SENDER in self.election.leading
+
+    async def run_elected(self, election: Election) -> None:
+        """``run`` whenever this process is elected to send, until stopped."""
+        self.election = election
+
+        async def sending() -> None:
+            engine, retry = self.queue.store.engine, max(self.idle_seconds, 1.0)
+            async with hearing(engine, lambda _chat_id: self.wake(), retry_seconds=retry):
+                await self.run()
+
+        await election.run_while_leader(SENDER, sending)
 
     def stop(self) -> None:
         """Finish the messages being sent, put back those still waiting for a rate limit,

@@ -22,11 +22,12 @@ from typing import Any
 
 from aiohttp import web
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.text import Np_
 from bot.services.coach import Unavailable
+from bot.store.outbox_notices import announce, hearing
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
 from bot.web.bodies import Refused
@@ -46,7 +47,6 @@ def too_many(seconds: int = BUSY_SECONDS) -> Refused:
 
 
 PENDING = "coach.web_stream.pending"
-NOTICES = "coach_outbox"  # PostgreSQL's channel for LISTEN and NOTIFY
 
 
 class StreamSettings(BaseSettings):
@@ -65,24 +65,7 @@ class StreamSettings(BaseSettings):
     total: int = 2000
 
 
-_ANNOUNCED: set[str] = set()  # the channels whose new rows are announced on PostgreSQL
 _WATCHING: weakref.WeakSet[Streams] = weakref.WeakSet()  # the Streams with open streams
-
-
-def _announce(session: Session, _context: Any) -> None:
-    """On PostgreSQL, announce every new outbox row of an announced channel to every process
-    (NOTIFY: sent at commit, dropped on rollback), so their streams hear of it at once."""
-    if session.bind is None or session.bind.dialect.name != "postgresql":
-        return
-    chats = {
-        (r.channel, r.chat_id)
-        for r in session.new
-        if isinstance(r, OutboxRow) and r.channel in _ANNOUNCED
-    }
-    for _channel, chat_id in sorted(chats):
-        session.connection().execute(
-            text("SELECT pg_notify(:notices, :chat)"), {"notices": NOTICES, "chat": chat_id}
-        )
 
 
 def _flushed(session: Session, context: Any) -> None:
@@ -101,11 +84,10 @@ def _rolled_back(session: Session) -> None:
 
 
 # Registered once, at import, and never removed: SQLAlchemy walks a listener list while it
-# calls it, and the announcement's query lets other tasks run meanwhile, so adding or removing
-# a listener then (a stream that opens or ends) would break that walk. Which Streams care is
-# kept apart, in _WATCHING and _ANNOUNCED, and those are copied before they are walked.
+# calls it, and an announcement's query (bot/store/outbox_notices.py) lets other tasks run
+# meanwhile, so adding or removing a listener then (a stream that opens or ends) would break
+# that walk. Which Streams care is kept apart, in _WATCHING, copied before it is walked.
 for _name, _listener in (
-    ("after_flush", _announce),
     ("after_flush", _flushed),
     ("after_commit", _committed),
     ("after_rollback", _rolled_back),
@@ -151,7 +133,7 @@ class Streams:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = f"{PENDING}.{id(self)}"  # each instance its own, in a shared session
         self._listening: asyncio.Task[None] | None = None
-        _ANNOUNCED.add(channel)
+        announce(channel)
 
     @contextlib.contextmanager
     def open(self, chat_id: str, client: str, key: str | None, after: int) -> Iterator[Stream]:
@@ -265,32 +247,11 @@ class Streams:
         session.info.pop(self._pending, None)
 
     async def _listen(self) -> None:
-        """PostgreSQL: hear at once of rows other processes write (LISTEN, on one pooled
-        connection while streams are open); if it is lost, the check goes on meanwhile."""
-        while True:
-            try:
-                async with self.store.engine.connect() as connection:
-                    raw = await connection.get_raw_connection()
-                    driver: Any = raw.driver_connection  # asyncpg's connection
-                    lost = asyncio.Event()
-
-                    def ended(_connection: Any, lost: asyncio.Event = lost) -> None:
-                        lost.set()
-
-                    driver.add_termination_listener(ended)
-                    await driver.add_listener(NOTICES, self._heard)
-                    try:
-                        await lost.wait()
-                    finally:
-                        driver.remove_termination_listener(ended)
-                        with contextlib.suppress(Exception):
-                            await driver.remove_listener(NOTICES, self._heard)
-            except Exception as error:  # the database away: the check goes on, listen later
-                log.info("web stream listen failed: %s", type(error).__name__)
-            await asyncio.sleep(self.settings.check_seconds)
-
-    def _heard(self, _connection: Any, _pid: int, _channel: str, chat_id: str) -> None:
-        self.wake({chat_id})
+        """PostgreSQL: hear at once of rows other processes write, while streams are open; if
+        the connection is lost, the check goes on meanwhile."""
+        engine, every = self.store.engine, self.settings.check_seconds
+        async with hearing(engine, lambda chat_id: self.wake({chat_id}), retry_seconds=every):
+            await asyncio.Event().wait()  # until cancelled
 
     async def _check_database(self) -> None:
         """Rows another process wrote: one query for every open conversation, now and then."""
