@@ -7,14 +7,34 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from bot.store.database import is_postgres, sessions
+from bot.store.database import for_reading, is_postgres, sessions, writing
 from bot.store.learners import LearnerRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.requests import RequestRepository
 from bot.store.tables import EventRow, InboundKey
+
+
+class ReadOnly(Exception):
+    """A unit of work opened for reading was asked to write."""
+
+
+class ReadingSession(Session):
+    """The session of ``Store.reading``: a write through it is refused before it starts."""
+
+
+@event.listens_for(ReadingSession, "before_flush")
+def _no_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    raise ReadOnly("a unit of work for reading cannot store a change")
+
+
+@event.listens_for(ReadingSession, "do_orm_execute")
+def _no_statement_that_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnly("a unit of work for reading cannot run INSERT, UPDATE or DELETE")
 
 
 class UnitOfWork:
@@ -60,12 +80,28 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = sessions(engine)
+        self._readers = async_sessionmaker(
+            for_reading(engine), expire_on_commit=False, sync_session_class=ReadingSession
+        )
         self._postgres = is_postgres(engine)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        """Commits when the block ends normally, rolls back on any error."""
-        async with self._sessions() as session, session.begin():
+        """Commits when the block ends normally, rolls back on any error.
+
+        On SQLite it first waits for this process's turn to write (``writing``), held until
+        the commit or rollback is done: the process's writers take SQLite's lock one after
+        the other, in the order they came, none of them polling for it.
+        """
+        async with writing(self.engine), self._sessions() as session, session.begin():
+            yield UnitOfWork(session, self._postgres)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work for look-ups that write nothing: on SQLite it neither waits for
+        nor holds the write lock, and sees what was committed when it began. A write in
+        it is refused (``ReadOnly``). PostgreSQL: as ``unit_of_work``."""
+        async with self._readers() as session, session.begin():
             yield UnitOfWork(session, self._postgres)
 
     async def close(self) -> None:
