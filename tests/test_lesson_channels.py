@@ -255,3 +255,16 @@ def test_variants_and_descriptions_are_extracted_for_translation() -> None:
         ctx: msg for _, _, (ctx, msg), _ in extract_curriculum(io.BytesIO(pictured), {}, [], {})
     }
     assert found["safety-scam-sms/intro/alt"].startswith("A text message with a warning sign")
+
+
+def test_a_variant_of_a_pictures_text_must_fit_a_caption(tmp_path: Path) -> None:
+    long = "word " * 210
+    steps = (
+        "- id: hi\n  kind: message\n  text: Hi\n  image: media/a.png\n  alt: A cup.\n"
+        f"  on:\n    telegram:\n      text: {long}\n"
+    )
+    _, problems = check_course(course_with(tmp_path, steps))
+    assert [str(p) for p in problems] == [
+        'curriculum/warmup/hello.yaml:12: step "hi", on telegram: "text" is too long for one '
+        "chat message: 1049 > 1024"
+    ]

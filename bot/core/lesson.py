@@ -21,6 +21,8 @@ from bot.course.answer_patterns import matches
 from bot.course.model import (
     Course,
     Lesson,
+    Media,
+    MediaKind,
     MessageStep,
     PracticeKind,
     PracticeStep,
@@ -63,10 +65,9 @@ def show_step(lesson: Lesson, step: Step, state: LearnerState) -> list[Effect]:
     if isinstance(step, MessageStep):
         next_choice = Choice(N_("Next ➡️"), payloads.next_step(lesson.id, step.id))
         parts: tuple[Text, ...] = (text("text", step.text),)
-        media = step.media
-        if state.text_only and media is not None and media.alt and media.alt_context:
-            parts += (picture_description(media.alt_context, media.alt),)
-        shown = None if state.text_only else media
+        described = picture_description(step.media) if state.text_only else None
+        parts += (described,) if described is not None else ()
+        shown = None if state.text_only else step.media
         return [Reply(parts, (next_choice,), media=shown)]
     if isinstance(step, QuizStep):
         choices = quiz_choices(lesson, step, state.seed)
@@ -82,9 +83,11 @@ def show_step(lesson: Lesson, step: Step, state: LearnerState) -> list[Effect]:
     return [Reply((text("text", step.recap),), (finish,))]
 
 
-def picture_description(context: str, alt: str) -> Msg:
+def picture_description(media: Media | None) -> Msg | None:
     """What a picture shows, said where the picture itself is not."""
-    return N_("🖼 {description}", description=CourseText(context, alt))
+    if media is None or media.kind is not MediaKind.IMAGE or not media.alt:
+        return None
+    return N_("🖼 {description}", description=CourseText(media.alt_context or "", media.alt))
 
 
 def quiz_choices(

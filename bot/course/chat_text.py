@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+CAPTION_LIMIT = 1024  # a text sent with an image or audio goes as its caption
 _SENTENCE_END = re.compile(r"(?<=[.!?؟።])\s+")
 
 

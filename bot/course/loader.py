@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from bot.course.chat_text import chat_length
+from bot.course.chat_text import CAPTION_LIMIT, chat_length
 from bot.course.model import (
     CheckpointStep,
     Course,
@@ -28,7 +28,6 @@ __all__ = ["CourseError", "Problem", "check_course", "load_course"]
 MANIFEST = "course.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]+)?$")
-CAPTION_LIMIT = 1024
 MEDIA_LIMIT = 5 * 1024 * 1024
 ALT_LIMIT = 300  # a picture's description: a sentence or two
 MEDIA_SUFFIXES = {

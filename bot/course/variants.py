@@ -6,9 +6,10 @@ import difflib
 from dataclasses import replace
 from typing import Any
 
-from bot.course.model import Step
+from bot.course.chat_text import CAPTION_LIMIT
+from bot.course.model import MessageStep, Step
 from bot.course.wording import CHANNELS, Wording
-from bot.course.yaml_lines import Fields, LineDict
+from bot.course.yaml_lines import CHAT_LIMIT, Fields, LineDict
 
 # For each kind of step, the fields ``on:`` may change, and the step's attribute for each.
 VARYING = {
@@ -52,7 +53,9 @@ def _texts(variant: Fields, kind: str, step: Step) -> dict[str, Any]:
         if name not in variant:
             continue
         if name != "options":
-            texts[attr] = variant.text(name) or getattr(step, attr)
+            captioned = isinstance(step, MessageStep) and step.media is not None
+            limit = CAPTION_LIMIT if captioned else CHAT_LIMIT
+            texts[attr] = variant.text(name, limit) or getattr(step, attr)
             continue
         options = tuple(
             variant.as_text(item, line, "an option") for item, line in variant.lines(name)

@@ -89,9 +89,8 @@ class Renderer:
         media = reply.media
         if media is None or media.kind.value in self.channel.sends:
             return reply.parts
-        if media.alt is None or media.alt_context is None:
-            return reply.parts
-        return (*reply.parts, picture_description(media.alt_context, media.alt))
+        described = picture_description(media)
+        return reply.parts if described is None else (*reply.parts, described)
 
     def _media(self, reply: Reply, language: str) -> dict[str, Any] | None:
         media = reply.media
