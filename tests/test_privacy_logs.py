@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.tables import Learner, OutboxRow
 from bot.store.unit_of_work import Store
+from tests.telegram_learner import coach_behind_webhook, post_update
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TEXT = "I sleep at 14 rue Zephyrine, call 0611223344"
@@ -77,3 +78,27 @@ async def test_a_refused_insert_logs_no_text_name_or_chat_id(
         assert secret not in logged
     assert "learners" in logged and "outbox" in logged  # still says what failed
     assert "IntegrityError" in logged
+
+
+async def test_an_update_that_cannot_be_read_logs_where_it_failed_not_what_it_said(
+    database_url: str, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = {"id": int(CHAT), "is_bot": False, "first_name": NAME}
+    broken = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 1772442000,
+            "chat": {**person, "type": "private"},
+            "from": person,
+            "text": {"said": TEXT},  # text that is not a string: the library refuses it
+        },
+    }
+    async with coach_behind_webhook(database_url) as (_coach, _tg, hook):
+        with caplog.at_level(logging.INFO):
+            assert await post_update(hook, broken) == 500
+    failed = [r for r in caplog.records if "call failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert "ValidationError (its message is not logged)" in failed[0].getMessage()
+    for secret in (TEXT, "Zephyrine", NAME, CHAT):
+        assert secret not in caplog.text

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.services.coach import Unavailable
 from bot.stopping import finish
+from bot.tracebacks import without_messages
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -45,8 +46,8 @@ class WebhookCalls:
         except Unavailable:
             log.warning("%s call not handled: database unavailable", self.what)
             return web.Response(status=500)
-        except Exception:
-            log.exception("%s call failed", self.what)
+        except Exception as error:
+            log.error("%s call failed\n%s", self.what, without_messages(error))
             return web.Response(status=500)
         finally:
             self._handling.discard(task)

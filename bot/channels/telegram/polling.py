@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.services.coach import UNREACHABLE, Unavailable
 from bot.stopping import cancel, finish
+from bot.tracebacks import without_messages
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 10  # how long one getUpdates may wait for an update
@@ -74,8 +75,8 @@ class Polling:
         except NOT_YET as error:
             log.warning("update %d not handled (%s); kept", update.update_id, type(error).__name__)
             return False
-        except Exception:
-            log.exception("update %d failed; skipped", update.update_id)
+        except Exception as error:
+            log.error("update %d failed; skipped\n%s", update.update_id, without_messages(error))
         return True
 
     async def _fetch(self, offset: int | None) -> Sequence[Any] | None:
