@@ -16,6 +16,7 @@ from bot.core.text import N_
 from bot.services.desk_messages import DeskMessages
 from bot.store.tables import Handoff, Learner
 from bot.store.unit_of_work import Store, UnitOfWork
+from bot.tracebacks import without_messages
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -70,8 +71,9 @@ class DeskUpkeep(DeskMessages):
                 raise
             log.exception("hand-off %d: the sweep failed on it; it stays due", handoff_id)
             return False
-        except Exception:
-            log.exception("hand-off %d: the sweep failed on it; it stays due", handoff_id)
+        except Exception as error:  # a channel's message may quote what it was given
+            failed = without_messages(error)
+            log.error("hand-off %d: the sweep failed on it; it stays due\n%s", handoff_id, failed)
             return False
         return True
 
