@@ -4,6 +4,7 @@ sign-ins go in one transaction and the request they held goes back to the queue.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.services.retention import ErasureFollowUp
 from bot.store.tables import DeskSession, Handoff, Volunteer
-from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, reading
+from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, quiet, reading
 from tests.telegram_volunteer import TelegramVolunteer
 from tests.test_forget import scan_tables
 from tests.test_telegram_handoff import TAKE, register
@@ -56,7 +57,8 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         assert await nadia.says("/forget") == [QUESTION]
         assert await nadia.taps("No, keep it") == ["OK. Nothing was erased."]
         assert await _volunteer(coach) == ("Nadiazed", "4001", True)
-        assert await nadia.says("Forget me") == [QUESTION]
+        words = tg.send_text(nadia_user, "Forget me")
+        assert await nadia._after(words) == [QUESTION]
         alerts_to_omar = len(tg.sent(omar_user.id))
         assert await nadia.taps("Yes, erase everything") == [DONE]
         await drained(coach)
@@ -71,6 +73,12 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         assert [m.labels for m in realerted] == [[TAKE]]
         assert "Nadiazed" not in (realerted[0].text or "")
         await ErasureFollowUp(coach.store).sweep(datetime.now(UTC))
+        assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
+
+        # Telegram delivers her words again: she is not taken for a new learner.
+        sent = len(tg.sent(nadia_user.id))
+        await quiet(coach, tg, tg.state.queue_update("message", copy.deepcopy(words["message"])))
+        assert len(tg.sent(nadia_user.id)) == sent
         assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
 
         omar = TelegramVolunteer(coach, tg, omar_user)

@@ -43,7 +43,8 @@ def forget(
             if learner is None:
                 return None
             tell = coach.desk.learner_gone if coach.desk is not None else None
-            await erase_learner(uow, learner, utc_now(), tell_desk=tell)
+            keys = coach.service.erased_keys
+            await erase_learner(uow, learner, utc_now(), tell_desk=tell, erased_keys=keys)
             number = int(learner.id)
         await forget_old_pages(coach.store.engine)
         return number
@@ -72,7 +73,7 @@ def volunteer_forget(
             volunteer = await uow.session.get(Volunteer, volunteer_id)
             if volunteer is None:
                 return False
-            await erase_volunteer(uow, volunteer, utc_now())
+            await erase_volunteer(uow, volunteer, utc_now(), coach.service.erased_keys)
         if coach.desk is not None:  # after: a request back in the queue no longer names them
             await coach.desk.volunteer_removed(volunteer_id)
         await forget_old_pages(coach.store.engine)

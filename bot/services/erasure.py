@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from bot.core.text import N_, Msg
 from bot.services.desk_messages import VOLUNTEER_CHANNEL
@@ -59,9 +59,8 @@ class ErasedKeys:
         """Whether ``key`` was handled for a learner who has since been erased."""
         return await uow.inbound_seen(self.tombstone(key))
 
-    async def bury(self, uow: UnitOfWork, learner_id: int) -> None:
-        """The learner's update keys become anonymous tombstones (swept with the other keys)."""
-        mine = InboundKey.learner_id == learner_id
+    async def bury(self, uow: UnitOfWork, mine: ColumnElement[bool]) -> None:
+        """These update keys become anonymous tombstones (swept with the other keys)."""
         rows = (await uow.session.execute(select(InboundKey.key, InboundKey.at).where(mine))).all()
         await uow.session.execute(delete(InboundKey).where(mine))
         for key, at in rows:
@@ -117,7 +116,7 @@ async def erase_learner(
     else:
         await session.execute(delete(OutboxRow).where(mine))
     if erased_keys is not None:
-        await erased_keys.bury(uow, learner.id)
+        await erased_keys.bury(uow, InboundKey.learner_id == learner.id)
     else:
         await session.execute(delete(InboundKey).where(InboundKey.learner_id == learner.id))
     await session.execute(
@@ -168,9 +167,12 @@ def _to_stub(learner: Learner, now: datetime) -> None:
     learner.text_only = False
 
 
-async def erase_volunteer(uow: UnitOfWork, volunteer: Volunteer, now: datetime) -> None:
+async def erase_volunteer(
+    uow: UnitOfWork, volunteer: Volunteer, now: datetime, erased_keys: ErasedKeys | None = None
+) -> None:
     """A volunteer's name and Telegram id, sign-ins and invitations go; their id stays in
-    the requests they handled, which keeps the hand-off figures."""
+    the requests they handled, which keeps the hand-off figures. ``erased_keys``: the keys
+    of their Telegram messages stay as tombstones, so a redelivered one changes nothing."""
     session = uow.session
     await session.execute(delete(DeskSession).where(DeskSession.volunteer_id == volunteer.id))
     await session.execute(
@@ -184,7 +186,11 @@ async def erase_volunteer(uow: UnitOfWork, volunteer: Volunteer, now: datetime) 
             )
         )
         # Their Telegram messages' keys name their private chat (``tg:m:CHAT:ID``).
-        await session.execute(delete(InboundKey).where(InboundKey.key.like(f"tg:m:{chat}:%")))
+        theirs = InboundKey.key.like(f"tg:m:{chat}:%")
+        if erased_keys is not None:
+            await erased_keys.bury(uow, theirs)
+        else:
+            await session.execute(delete(InboundKey).where(theirs))
     held = select(Handoff.id).where(Handoff.volunteer_id == volunteer.id)
     for (handoff_id,) in (await session.execute(held)).all():
         # What the coach said on their behalf names them ("Nadia will help you").

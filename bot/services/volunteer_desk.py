@@ -22,7 +22,7 @@ from bot.core.privacy import is_forget_word
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
 from bot.services.coach import Handled, exactly_once
-from bot.services.erasure import VOLUNTEER_ERASED, erase_volunteer
+from bot.services.erasure import VOLUNTEER_ERASED, ErasedKeys, erase_volunteer
 from bot.services.handoffs import HandoffDesk, active_volunteer
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
@@ -52,8 +52,10 @@ class VolunteerDesk:
         catalogs: Catalogs,
         admins: tuple[str, ...] = (),
         on_outbox: Callable[[], None] | None = None,
+        erased_keys: ErasedKeys | None = None,
     ) -> None:
         self.desk = desk
+        self.erased_keys = erased_keys
         self.volunteers = volunteers
         self.catalogs = catalogs
         self.admins = admins
@@ -242,15 +244,14 @@ class VolunteerDesk:
         )
         return Reply((question,), choices)
 
-    @staticmethod
     async def _forget(
-        uow: UnitOfWork, volunteer: Volunteer, confirmed: bool, now: datetime
+        self, uow: UnitOfWork, volunteer: Volunteer, confirmed: bool, now: datetime
     ) -> Reply:
         """Yes: their name, Telegram id, sign-ins and invitations go in this transaction; the
         requests they handled keep only their number, for the figures."""
         if not confirmed:
             return Reply((N_("OK. Nothing was erased."),))
-        await erase_volunteer(uow, volunteer, now)
+        await erase_volunteer(uow, volunteer, now, self.erased_keys)
         done = N_(
             "Done. I erased your name and your Telegram account. The requests you held "
             "went back to the queue. Thank you for your help."

@@ -26,7 +26,11 @@ def telegram(wiring: Wiring) -> ChannelParts | None:
     if settings.telegram_token is None:
         return None
     volunteering = Volunteering(
-        wiring.volunteers, wiring.desk, wiring.catalogs, tuple(settings.admins)
+        wiring.volunteers,
+        wiring.desk,
+        wiring.catalogs,
+        tuple(settings.admins),
+        wiring.service.erased_keys,  # a volunteer's erased messages, delivered again
     )
     handling = UpdateHandling(wiring.service, wiring.catalogs, volunteering)
     token = settings.telegram_token.get_secret_value()

@@ -17,6 +17,7 @@ from bot.channels.telegram.inbound import (
 )
 from bot.core.volunteering import PREFIX
 from bot.i18n import Catalogs
+from bot.services.erasure import ErasedKeys
 from bot.services.handoffs import HandoffDesk
 from bot.services.volunteer_desk import VolunteerDesk
 from bot.services.volunteers import Volunteers
@@ -31,10 +32,11 @@ class Volunteering:
         desk: HandoffDesk,
         catalogs: Catalogs,
         admins: tuple[str, ...] = (),
+        erased_keys: ErasedKeys | None = None,
     ) -> None:
         self.catalogs = catalogs
         self.clock = desk.clock
-        self.desk = VolunteerDesk(desk, volunteers, catalogs, admins, desk.on_outbox)
+        self.desk = VolunteerDesk(desk, volunteers, catalogs, admins, desk.on_outbox, erased_keys)
 
     async def message(self, message: JSON, me: BotUser, bot: BotCalls) -> bool:
         """A volunteer's message in a private chat; False when it is not theirs."""
