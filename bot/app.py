@@ -86,6 +86,7 @@ def build(settings: Settings) -> Coach:
         rules,
         forget_words=words(catalogs, FORGET_WORDS),
         request_kept_days=settings.retention_handoff_days,
+        draft_languages=catalogs.drafts,
     )
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language

@@ -64,6 +64,16 @@ def load_catalog(path: Path, locale: str) -> Translations | None:
         return None
 
 
+def has_drafts(locales: Path, code: str, domain: str) -> bool:
+    """Whether a language's catalog has translations not yet reviewed (flagged so)."""
+    path = locales / code / "LC_MESSAGES" / f"{domain}.po"
+    try:
+        with path.open("rb") as handle:
+            return any(m.id and "unreviewed" in m.flags for m in read_po(handle, locale=code))
+    except Exception:  # absent or broken: load_catalog says so already
+        return False
+
+
 def local_datetime(moment: datetime, code: str) -> str:
     """A day and a time in the learner's words, e.g. ``mar. 1 déc. 14:00``."""
     day = format_skeleton("MMMMEEEEd", moment, locale=code)
@@ -112,6 +122,12 @@ class Catalogs:
                 else:
                     own.add_fallback(base)
                     self._translations[(code, domain)] = own
+        # Languages whose catalogs still hold drafts: their learners are told, and may flag.
+        self.drafts = frozenset(
+            code
+            for code in self.languages
+            if code != fallback and any(has_drafts(locales, code, d) for d in DOMAINS)
+        )
 
     @staticmethod
     def _load(locales: Path, code: str, domain: str) -> Translations | None:

@@ -15,6 +15,7 @@ from bot.core.reminders import nudge_button, review_answer, set_timezone, timezo
 from bot.core.state import LearnerState, RequestStatus
 from bot.core.text import N_, Verbatim
 from bot.core.turn_context import Turn, here, not_understood
+from bot.core.unclear import flag
 from bot.course.model import PracticeStep, QuizStep
 
 # Buttons about the talk with the volunteer; any other takes the learner back to the lessons.
@@ -41,6 +42,8 @@ def press(turn: Turn, raw: str) -> Outcome:
         return state, [progress_report(state, course, turn.today)]
     if action == "data":
         return _toggle_text_only(turn)
+    if action == "unc":
+        return flag(turn, args[0], args[1])
     if action == "ho":
         if turn.event.sender.group and args[0] in PRIVATE_HANDOFF:
             return state, [help_in_private(turn.help_link)]

@@ -26,6 +26,11 @@ def next_step(lesson_id: str, step_id: str) -> str:
     return f"next:{lesson_id}/{step_id}"
 
 
+def unclear(lesson_id: str, step_id: str) -> str:
+    """A learner finds this lesson message unclear (in a draft translation)."""
+    return f"unc:{lesson_id}/{step_id}"
+
+
 def skip(lesson_id: str, step_id: str) -> str:
     return f"skip:{lesson_id}/{step_id}"
 
@@ -74,6 +79,7 @@ _ARITY = {
     "les": 1,
     "next": 2,
     "skip": 2,
+    "unc": 2,
     "ans": 3,
     "rev": 3,
     "tz": 1,

@@ -39,3 +39,4 @@ class Rules:
     stop_words: dict[str, frozenset[str]] = field(default_factory=dict)
     forget_words: dict[str, frozenset[str]] = field(default_factory=dict)
     request_kept_days: int = 30  # what a request said is kept this long after it closes
+    draft_languages: frozenset[str] = frozenset()  # whose translations are not yet reviewed

@@ -45,6 +45,7 @@ from bot.core.rules import Rules
 from bot.core.state import HelpRequest, LearnerState, LearnerStatus, RequestStatus
 from bot.core.text import N_
 from bot.core.turn_context import Turn, here, not_understood
+from bot.core.unclear import drafts_notice, with_unclear
 from bot.course.model import Course, PracticeStep, QuizStep
 
 MAX_TEXT = 4096
@@ -71,7 +72,9 @@ def step(
     turn = Turn(state, event, course, now, rules, help_link, transfer)
     new_state, effects = _dispatch(turn)
     if state.language is None and new_state.language is not None:
-        effects = _with_notice(effects, rules)
+        effects = _with_notice(effects, rules, new_state.language)
+    if not event.sender.group:  # a group gets short messages: one line more for everyone
+        effects = with_unclear(effects, new_state.language, rules)
     effects = at_first_contact(state, new_state, event, course, effects)
     offered = [e for e in effects if isinstance(e, Reply) and e.choices]
     if offered:
@@ -81,10 +84,14 @@ def step(
     return new_state, effects
 
 
-def _with_notice(effects: list[Effect], rules: Rules) -> list[Effect]:
+def _with_notice(effects: list[Effect], rules: Rules, language: str) -> list[Effect]:
     """The privacy notice, right after the language is chosen, so it is in that language:
-    under the first words said in it (one message more would cost a bridged group a post)."""
+    under the first words said in it (one message more would cost a bridged group a post);
+    in a language whose translations are drafts, the line that says so."""
     notice = privacy_notice(rules)
+    drafts = drafts_notice(language, rules)
+    if drafts is not None:
+        notice = replace(notice, parts=(*notice.parts, drafts))
     for index, effect in enumerate(effects):
         if isinstance(effect, Reply) and not effect.choices and effect.media is None:
             joined = replace(effect, parts=(*effect.parts, *notice.parts))

@@ -34,6 +34,7 @@ LESSON_EVENTS = (
     "practice_hint",
     "practice_done",
     "practice_skipped",
+    "unclear_flagged",
 )
 NOT_THE_LEARNER = frozenset({"nudge_sent", "learner_unreachable", PREVIEW_OPENED})
 
@@ -99,6 +100,15 @@ class PracticeFigures:
 
 
 @dataclass(frozen=True)
+class UnclearFigures:
+    """Learners who found a step unclear in one language (a draft translation)."""
+
+    step_id: str
+    language: str
+    learners: int
+
+
+@dataclass(frozen=True)
 class LessonFigures:
     lesson_id: str
     title: str
@@ -109,6 +119,7 @@ class LessonFigures:
     steps: tuple[StepFigures, ...] = ()
     quizzes: tuple[QuizFigures, ...] = ()
     practice: tuple[PracticeFigures, ...] = ()
+    unclear: tuple[UnclearFigures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,9 +238,8 @@ def lesson_figures(
     )
     if not detail:
         return figures
-    return LessonFigures(
-        **{**vars(figures), "quizzes": quizzes(lesson, mine), "practice": practice(lesson, mine)}
-    )
+    detailed = {"quizzes": quizzes(lesson, mine), "practice": practice(lesson, mine)}
+    return LessonFigures(**{**vars(figures), **detailed, "unclear": unclear(lesson, mine)})
 
 
 def quizzes(lesson: Lesson, events: list[Event]) -> tuple[QuizFigures, ...]:
@@ -272,6 +282,20 @@ def practice(lesson: Lesson, events: list[Event]) -> tuple[PracticeFigures, ...]
             )
         )
     return tuple(figures)
+
+
+def unclear(lesson: Lesson, events: list[Event]) -> tuple[UnclearFigures, ...]:
+    """Per step and language, the learners who flagged it unclear; most flagged first."""
+    flagged: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for event in events:
+        if event.name == "unclear_flagged":
+            key = (str(event.data.get("step")), str(event.data.get("language")))
+            flagged[key].add(event.learner)
+    order = {step.id: index for index, step in enumerate(lesson.steps)}
+    keys = sorted(flagged, key=lambda k: (-len(flagged[k]), order.get(k[0], len(order)), k[1]))
+    return tuple(
+        UnclearFigures(step, language, len(flagged[(step, language)])) for step, language in keys
+    )
 
 
 def reminder_figures(log: EventLog) -> tuple[ReminderFigures, ...]:

@@ -222,4 +222,10 @@ def lesson_tables(figures: LessonFigures) -> dict[str, Table]:
             for p in figures.practice
         ),
     )  # fmt: skip
-    return {table.name: table for table in (funnel, quizzes, options, practice)}
+    unclear = Table(
+        "unclear",
+        "Found unclear: learners who tapped “🤔 Unclear” under a step, by language",
+        ("step", "language", "learners"),
+        tuple((u.step_id, u.language, shown(u.learners)) for u in figures.unclear),
+    )
+    return {t.name: t for t in (funnel, quizzes, options, practice, unclear)}
