@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bot.core.effects import Record
 from bot.core.events import Sender
 from bot.core.rules import Rules
 from bot.i18n import Catalogs
@@ -54,8 +55,8 @@ def test_flagging_tells_the_trainers_and_keeps_the_learner_where_they_were() -> 
     before = journey.state
     said = journey.send(text("٢"))  # the second option, in Arabic digits
     assert said == ["🙏 Thank you: the trainers will look at this message."]
-    [flag] = [e for e in journey.effects if getattr(e, "name", None) == "unclear_flagged"]
-    assert flag.data == {"lesson": "first", "step": "hello", "language": "ar"}  # type: ignore[attr-defined]
+    [flag] = [e for e in journey.effects if isinstance(e, Record) and e.name == "unclear_flagged"]
+    assert flag.data == {"lesson": "first", "step": "hello", "language": "ar"}
     assert journey.state.choices == before.choices and journey.state.progress == before.progress
     assert journey.send(text("1")) == ["Which is a colour?"]  # Next still means next
 
