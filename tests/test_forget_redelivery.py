@@ -4,16 +4,21 @@ question changes nothing and makes no learner; a new message later starts afresh
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Coach, build
+from bot.channels.webchat import CHANNEL as WEB
 from bot.services.retention import Retention
 from bot.store.tables import InboundKey, Learner
+from tests.builders import button, coach_service, command, sender
 from tests.conftest import settings_for
 from tests.fakes import whatsapp_webhooks as hook
 from tests.telegram_learner import (
@@ -130,3 +135,23 @@ async def test_whatsapp_redelivers_yes_erase_and_nothing_comes_back(
         assert len(graph.to("33699887766")) == sent
         await Retention(coach.store).sweep(datetime.now(UTC))
         assert await scan_tables(coach, ["33699887766", "Safia"]) == []
+
+
+async def test_yes_delivered_several_times_at_once_erases_once_and_makes_no_learner(
+    engine: AsyncEngine,
+) -> None:
+    """On PostgreSQL the copies run side by side: each waits for the learner's row, which
+    the first one erases."""
+    service = coach_service(engine)
+    for number in range(4):
+        who = sender(f"person-{number}")
+        for event in (command("start", who), button("lang:en", who), command("forget", who)):
+            await service.handle(event, WEB)
+        yes = button("forget:yes", who)
+        pressed_again = button("forget:yes", who)
+        copies = (yes, replace(yes), replace(yes), pressed_again)
+        answers = await asyncio.gather(*(service.handle(copy_, WEB) for copy_ in copies))
+        assert sorted(len(answer) for answer in answers) == [0, 0, 0, 1]
+    async with service.store.unit_of_work() as uow:
+        chats = list(await uow.session.scalars(select(Learner.chat_id)))
+    assert sorted(chats) == [f"erased:{n}" for n in range(1, 5)]

@@ -223,6 +223,9 @@ class CoachService:
             row, before = await uow.learners.load_or_create(
                 event.sender, now, self.rules.timezones[0]
             )
+            if row.created_at == now and await self.erased_keys.seen(uow, event.key):
+                # Erased while this waited for their row (PostgreSQL): undone, then seen as done.
+                raise StaleDataError(f"event {log_id(event.key)}: its learner was erased")
             before = replace(before, request=await uow.requests.current(row.id))
             after, effects = step(
                 before, event, course, now, self.rules, help_link=help_link, transfer=transfer
@@ -268,7 +271,8 @@ class CoachService:
         the erasure question of a learner who is gone: nothing is done, nobody is made."""
         if await self.erased_keys.seen(uow, event.key):
             return True
-        return answers_forget(event) and await uow.learners.find(event.sender, lock=False) is None
+        # Locked: on PostgreSQL an erasure in progress is waited for, then seen.
+        return answers_forget(event) and await uow.learners.find(event.sender) is None
 
     @staticmethod
     async def _in_context(
