@@ -19,6 +19,7 @@ from bot.app import Coach, build
 from bot.config import Settings
 from bot.store.database import create_engine, upgrade
 from bot.store.tables import Base
+from tests import leftover_tasks  # noqa: F401  (a task that will not end fails its test)
 
 POSTGRES_ENV = "COACH_TEST_DATABASE_URL"
 SKIP_POSTGRES = (
