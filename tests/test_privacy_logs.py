@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.tables import Learner, OutboxRow
 from bot.store.unit_of_work import Store
+from bot.tracebacks import without_messages
 from tests.telegram_learner import coach_behind_webhook, post_update
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -102,3 +103,19 @@ async def test_an_update_that_cannot_be_read_logs_where_it_failed_not_what_it_sa
     assert "ValidationError (its message is not logged)" in failed[0].getMessage()
     for secret in (TEXT, "Zephyrine", NAME, CHAT):
         assert secret not in caplog.text
+
+
+def test_a_traceback_without_messages_keeps_where_and_what_type_for_the_whole_chain() -> None:
+    def parse(said: str) -> None:
+        try:
+            {"known": 1}[said]
+        except KeyError as error:
+            raise ValueError(f"cannot read {said!r} from {NAME} in chat {CHAT}") from error
+
+    with pytest.raises(ValueError) as raised:
+        parse(TEXT)
+    shown = without_messages(raised.value)
+    for secret in (TEXT, NAME, CHAT):
+        assert secret not in shown
+    assert shown.index("builtins.KeyError") < shown.index("builtins.ValueError")
+    assert shown.count("in parse") == 2 and "test_privacy_logs.py" in shown

@@ -31,6 +31,7 @@ from bot.services.figures_live import send_result
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
 from bot.store.outbox_notices import announce, hearing
+from bot.tracebacks import without_messages
 
 if TYPE_CHECKING:
     from bot.services.leader import Election
@@ -144,8 +145,8 @@ class OutboxSender:
         while not self._stopping:
             try:
                 claimed = await self.drain_once()
-            except Exception:  # a lost database must not end delivery; try again shortly
-                log.exception("outbox drain failed; retrying")
+            except Exception as error:  # a lost database must not end delivery; retry soon
+                log.error("outbox drain failed; retrying\n%s", without_messages(error))
                 claimed = 0
             if claimed == 0 and not self._stopping:
                 await self._idle()
