@@ -144,6 +144,42 @@ _LINKS = {
 _START_BODY = {"$ref": "#/components/schemas/Action"}
 _MESSAGE_ID = {"type": "string", "pattern": "^[0-9]{1,18}$"}
 _STREAM_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+_MY_DATA = {
+    "get": {
+        "operationId": "mydata",
+        "summary": "Everything the coach keeps about this conversation, as a file to save.",
+        "description": (
+            "The answer to /mydata links here. The learner's row, progress, events, the "
+            "coach's messages still kept, and their requests for a person with the messages "
+            "in them; volunteers by first name. Served as an attachment, never cached. "
+            "`learner` is null when nothing is kept (never started, or erased)."
+        ),
+        "responses": {
+            "200": {
+                "description": "What is kept, as JSON.",
+                "headers": {
+                    "Content-Disposition": {
+                        "schema": {"type": "string"},
+                        "description": 'attachment; filename="mydata.json"',
+                    },
+                },
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["exported_at", "learner"],
+                            "properties": {
+                                "exported_at": {"type": "string"},
+                                "learner": {"type": ["object", "null"]},
+                            },
+                        }
+                    }
+                },
+            },
+            **{code: _ERRORS[code] for code in ("404", "429", "503")},
+        },
+    }
+}
 _STREAM = {
     "get": {
         "operationId": "listen",
@@ -293,6 +329,7 @@ OPENAPI: dict[str, Any] = {
             },
         },
         "/api/webchat/{conversation}/stream": {"parameters": [_CREDENTIAL], **_STREAM},
+        "/api/webchat/{conversation}/mydata.json": {"parameters": [_CREDENTIAL], **_MY_DATA},
     },
     "components": {"schemas": {"Message": _MESSAGE, "Error": _ERROR, "Action": _ACTION}},
 }
