@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.services.handoff_figures import handoff_records
 from bot.services.retention import ErasureFollowUp
 from bot.store.tables import DeskSession, Handoff, Volunteer
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, drained, quiet, reading
@@ -37,13 +38,16 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         for person in (nadia_user, omar_user):
             await register(coach, tg, person, ["en"])
         nadia = TelegramVolunteer(coach, tg, nadia_user)
-        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
-        await amina.says("/start")
-        await amina.taps("English")
-        await amina.says("/help")
-        await amina.taps("E-mail")
-        await amina.taps("Yes, show my first name")
+        bilal = TelegramLearner(coach, tg, tg.user(1002, "Bilal", "en"))
+        await asks_for_a_person(bilal)
+        await nadia.taps("✋ I take it")
+        assert await nadia.says("/done") == ["How did request #1 end?"]
+        await nadia.taps("Solved by chat")
         await drained(coach)
+        closed = [r for r in await handoff_records(coach.store) if r.status == "closed"]
+        assert [r.outcome for r in closed] == ["chat"]
+        amina = TelegramLearner(coach, tg, tg.user(1001, "Amina", "en"))
+        await asks_for_a_person(amina)
         await nadia.taps("✋ I take it")
         await drained(coach)
         assert (tg.last_text(amina.chat_id) or "").startswith("Nadiazed will help you.")
@@ -66,7 +70,7 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         assert await _volunteer(coach) == ("", None, False)
         async with reading(coach) as session:
             assert await session.scalar(select(func.count()).select_from(DeskSession)) == 0
-            request = await session.scalar(select(Handoff))
+            request = await session.scalar(select(Handoff).where(Handoff.id == 2))
             assert request is not None
             assert (request.status, request.volunteer_id) == ("open", None)
         realerted = tg.sent(omar_user.id)[alerts_to_omar:]
@@ -74,6 +78,8 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         assert "Nadiazed" not in (realerted[0].text or "")
         await ErasureFollowUp(coach.store).sweep(datetime.now(UTC))
         assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
+        # The request she closed still counts, as it did, in the hand-off figures.
+        assert [r for r in await handoff_records(coach.store) if r.status == "closed"] == closed
 
         # Telegram delivers her words again: she is not taken for a new learner.
         sent = len(tg.sent(nadia_user.id))
@@ -85,6 +91,15 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         await omar.taps("✋ I take it", on=realerted[0])
         await drained(coach)
         assert (tg.last_text(amina.chat_id) or "").startswith("Omar will help you.")
+
+
+async def asks_for_a_person(learner: TelegramLearner) -> None:
+    await learner.says("/start")
+    await learner.taps("English")
+    await learner.says("/help")
+    await learner.taps("E-mail")
+    await learner.taps("Yes, show my first name")
+    await drained(learner.coach)
 
 
 async def _volunteer(coach: object) -> tuple[str, str | None, bool]:
