@@ -1,19 +1,30 @@
-"""Choosing the due reminders among a million learners, and the memory it takes.
+"""The reminder sweep at 100,000 and 1,000,000 learners: time per learner, the longest
+batch transaction, and memory, beside the per-learner sweep it replaced.
 
 "APScheduler is the clock, the database is the queue" (DESIGN.md): due times live on the
 learners' rows (``next_nudge_at``, indexed) and an interval job claims them in batches.
-This measures, on PostgreSQL:
+For each engine and size this seeds the learners in one statement (1 % of them due, each
+due one inside a lesson), then runs in a fresh process:
 
-1. the time to select and lock one batch of due learners (``due_for_nudge``) among
-   10,000 and 1,000,000 learners, the plan of that query, and the time of the real sweep
-   (``NudgeSweep.sweep``: policy, outbox rows, next due time) per batch and per learner;
-2. the peak memory of a fresh process running that sweep at 10,000 and 1,000,000 learners;
-3. beside it, the naive design: one APScheduler 3 date job per learner in a
-   ``MemoryJobStore`` (start-up time and peak memory), each size in a fresh process.
+1. the set-based sweep (``NudgeSweep``): per batch one query for the due learners, one
+   for their progress and one for trainers' previews; the policy and rendering in memory,
+   no transaction open; then one short transaction that claims the learners still as read
+   and writes one statement per table (learners, outbox, events);
+2. the per-learner sweep it replaced (a few statements per learner, all in one
+   transaction a batch), from the same rows, as the baseline.
 
-``python -m bench.nudge_sweep``; the PostgreSQL server is ``COACH_BENCH_DATABASE_URL``
-(default: the local ``test`` database); the benchmark creates its own database there and
-drops it at the end. Without a reachable server the PostgreSQL part is skipped.
+It prints milliseconds per due learner (wall clock, and the sweep process's CPU time, which
+a busy machine inflates less; PostgreSQL's own work is not in it), each batch's time and
+its writing transaction's (a learner's own turn waits at most that long behind a sweep:
+on SQLite for the write lock, on PostgreSQL for their row), statements per batch, and the
+process's peak memory (RSS, and how much it grew during the sweep).
+
+``python -m bench.nudge_sweep`` runs on SQLite (a file in a temporary folder) and, when
+``COACH_BENCH_DATABASE_URL`` or ``COACH_TEST_DATABASE_URL`` names a PostgreSQL server, on
+PostgreSQL too (in a database of its own, dropped at the end). ``--quick``: 10,000 and
+100,000 learners; ``--json``: one JSON document on stdout; ``--naive``: also one
+APScheduler 3 date job per learner in memory (start-up time and memory), the design not
+taken.
 """
 
 from __future__ import annotations
@@ -21,46 +32,48 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store.database import create_engine, upgrade
-from bot.store.unit_of_work import Store
+from bot.store.database import create_engine, is_postgres, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_ENV = "COACH_BENCH_DATABASE_URL"
-DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+SERVER_ENVS = ("COACH_BENCH_DATABASE_URL", "COACH_TEST_DATABASE_URL")
 
 # The benchmark's clock: 12:00 UTC is daytime (10:00-19:00) in every zone below, so each
 # due learner really gets a reminder.
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 ZONES = ("Europe/Paris", "Africa/Abidjan", "Europe/Istanbul", "Africa/Cairo")
-BATCH = 500
+BATCH = 200  # learners a transaction; --batch to try others
 DUE_PERCENT = 1  # of the learners are due at NOW; the others over the next 7 days
 SPREAD = timedelta(days=7)
-SELECT_ROUNDS = 20
-SWEEP_SIZES = (10_000, 1_000_000)
+SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (10_000, 100_000)
+BASELINE_MOST = 1_000  # due learners the per-learner sweep is run for (100,000 learners)
 NAIVE_SIZES = (10_000, 100_000, 300_000)
 NAIVE_BIG = 1_000_000
 NAIVE_BIG_BUDGET_S = 60.0
 NAIVE_BIG_BUDGET_MIB = 4096.0
-CHILD_TIMEOUT_S = 150.0
+CHILD_TIMEOUT_S = 300.0
 RESULT = "RESULT "
 MIB = 1024.0
+SET_BASED, PER_LEARNER = "set-based", "per-learner"
 
 
 # Measuring a process.
@@ -88,15 +101,12 @@ def child_peak_mib(pid: int) -> float:
     return 0.0
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
+def say(line: str) -> None:
+    """A line of the human report (on stderr with --json, so stdout stays one document)."""
+    print(line, file=sys.stderr if QUIET else sys.stdout, flush=True)
 
 
-def spread_of(values: Sequence[float]) -> str:
-    """Median and 95th percentile, as milliseconds."""
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {ms(statistics.median(ordered))}, p95 {ms(p95)}"
+QUIET = False
 
 
 async def run_child(args: list[str], limit_s: float) -> dict[str, Any] | None:
@@ -131,176 +141,383 @@ async def run_child(args: list[str], limit_s: float) -> dict[str, Any] | None:
             result: dict[str, Any] = json.loads(line[len(RESULT) :])
             return result
     tail = err.decode().strip().splitlines()[-5:]
-    print(f"  (child {' '.join(args[:3])} failed, exit {process.returncode}: {' | '.join(tail)})")
+    say(f"  (child {' '.join(args[:3])} failed, exit {process.returncode}: {' | '.join(tail)})")
     return None
 
 
-# Part 1 and 2: the design in use, on PostgreSQL.
+# Seeding: one INSERT ... SELECT over a generated series, on either engine.
 
 
-def fill_sql(count: int) -> str:
-    """Insert ``count`` learners; exactly DUE_PERCENT % are due at NOW, scattered in the heap.
+def first_step() -> tuple[str, str]:
+    """The course's first lesson and its second step: where the due learners stopped."""
+    from bot.course.holder import CourseHolder
 
-    ``(i * 7919) % count`` is a permutation of 0..count-1 (7919 is a prime that does not
-    divide a power of ten), so due learners are spread over the table as in real life.
-    """
-    due = count * DUE_PERCENT // 100
-    zones = ", ".join(f"'{zone}'" for zone in ZONES)
-    now = f"TIMESTAMPTZ '{NOW.isoformat()}'"
-    step = f"(INTERVAL '{SPREAD.days} days' / {count})"
+    lesson = CourseHolder.load(ROOT / "curriculum").course.lessons[0]
+    return lesson.id, lesson.steps[min(1, len(lesson.steps) - 1)].id
+
+
+def due_of(count: int) -> int:
+    return count * DUE_PERCENT // 100
+
+
+def rank(index: str, count: int) -> str:
+    """Learner ``index``'s place in due-time order: ``(i * 7919) % count`` is a permutation
+    of 0..count-1 (7919 is a prime that does not divide a power of ten), so the due learners
+    are scattered over the table as in real life."""
+    return f"(({index}) * 7919 % {count})"
+
+
+def offset_us(index: str, count: int) -> str:
+    """Learner ``index``'s due time after NOW, in microseconds: the first ``due`` learners
+    (in due-time order) before NOW, the others spread over SPREAD after it."""
+    spread_us = int(SPREAD.total_seconds()) * 1_000_000
+    return f"(({rank(index, count)} - {due_of(count)}) * 2 + 1) * {spread_us} / {2 * count}"
+
+
+class Dialect:
+    """The few SQL expressions that differ between SQLite and PostgreSQL."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+
+    def index(self, name: str) -> str:
+        return f"{name}::bigint" if self.postgres else name
+
+    def at(self, micros: str) -> str:
+        """NOW plus ``micros`` microseconds, as the column stores it."""
+        if self.postgres:
+            return f"(TIMESTAMPTZ '{NOW.isoformat()}' + ({micros}) * INTERVAL '1 microsecond')"
+        moment = f"({int(NOW.timestamp()) * 1_000_000} + ({micros}))"
+        return (
+            f"(strftime('%Y-%m-%d %H:%M:%S', {moment} / 1000000, 'unixepoch') "
+            f"|| printf('.%06d', {moment} % 1000000))"
+        )
+
+    def zone(self, index: str) -> str:
+        cases = " ".join(f"WHEN {n} THEN '{zone}'" for n, zone in enumerate(ZONES))
+        return f"(CASE {index} % {len(ZONES)} {cases} END)"
+
+    def series(self, count: int) -> tuple[str, str]:
+        """(before the INSERT, FROM clause) giving ``i`` = 1..count."""
+        if self.postgres:
+            return "", f"generate_series(1, {count}) AS i"
+        recursive = (
+            f"WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq "
+            f"WHERE i < {count}) "
+        )
+        return recursive, "seq"
+
+    def boolean(self, value: bool) -> str:
+        return ("true" if value else "false") if self.postgres else str(int(value))
+
+
+def fill_sql(dialect: Dialect, count: int, lesson: str) -> str:
+    """Insert ``count`` learners; exactly DUE_PERCENT % are due at NOW, each inside a lesson."""
+    i = dialect.index("i")
+    hours_us = f"(24 + {i} % 120) * 3600 * 1000000"
+    before, source = dialect.series(count)
+    false = dialect.boolean(False)
     return f"""
-        INSERT INTO learners (
-            channel, chat_id, user_id, language, status, timezone, choices, streak_days,
-            created_at, last_seen_at, last_activity_at, nudges_unanswered, asked_to_pause,
-            handoff_open, next_nudge_at, reviews, version
+        {before}INSERT INTO learners (
+            channel, chat_id, user_id, language, status, timezone, current_lesson, choices,
+            streak_days, created_at, last_seen_at, last_activity_at, nudges_unanswered,
+            asked_to_pause, handoff_open, next_nudge_at, reviews, text_only, version
         )
         SELECT
-            'web', 'bench-' || i, 'bench-' || i, 'en', 'active',
-            (ARRAY[{zones}])[1 + i % {len(ZONES)}], '[]', 0,
-            {now} - INTERVAL '30 days',
-            {now} - make_interval(hours => 24 + i % 120),
-            {now} - make_interval(hours => 24 + i % 120),
-            0, false, false,
-            {now} + ((i::bigint * 7919) % {count} - {due} + 0.5) * {step},
-            '[]', 0
-        FROM generate_series(1, {count}) AS i
+            'web', 'bench-' || i, 'bench-' || i, 'en', 'active', {dialect.zone("i")},
+            CASE WHEN {rank(i, count)} < {due_of(count)} THEN '{lesson}' END, '[]', 0,
+            {dialect.at(str(-30 * 86400 * 1_000_000))},
+            {dialect.at("-" + hours_us)}, {dialect.at("-" + hours_us)},
+            0, {false}, {false}, {dialect.at(offset_us(i, count))}, '[]', {false}, 0
+        FROM {source}
     """
+
+
+def progress_sql(step: str) -> str:
+    """Each learner inside a lesson is at ``step`` of it."""
+    return f"""
+        INSERT INTO lesson_progress (
+            learner_id, lesson_id, status, step_id, score, step_attempts, started_at
+        )
+        SELECT id, current_lesson, 'started', '{step}', 0, 0, last_activity_at
+        FROM learners WHERE current_lesson IS NOT NULL
+    """
+
+
+def reset_sql(dialect: Dialect, count: int) -> list[str]:
+    """The learners a sweep reminded, as they were before it (``id`` was ``i``)."""
+    i = dialect.index("id")
+    false = dialect.boolean(False)
+    return [
+        "DELETE FROM outbox",
+        "DELETE FROM events",
+        f"""UPDATE learners SET next_nudge_at = {dialect.at(offset_us(i, count))},
+            nudges_unanswered = 0, last_nudge_at = NULL, asked_to_pause = {false}, version = 0
+            WHERE version > 0""",
+    ]
 
 
 async def fill(engine: AsyncEngine, count: int) -> float:
-    """Empty the tables, insert ``count`` learners, VACUUM ANALYZE; the seconds it took."""
+    """An empty database with ``count`` learners, statistics up to date; the seconds it took."""
+    dialect = Dialect(is_postgres(engine))
+    lesson, step = first_step()
     started = time.perf_counter()
     async with engine.begin() as connection:
-        await connection.execute(
-            text("TRUNCATE learners, lesson_progress, events, inbound_keys, outbox CASCADE")
-        )
-        await connection.execute(text(fill_sql(count)))
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text("VACUUM (ANALYZE) learners"))
+        if dialect.postgres:
+            await connection.execute(
+                text(
+                    "TRUNCATE learners, lesson_progress, events, inbound_keys, outbox "
+                    "RESTART IDENTITY CASCADE"
+                )
+            )
+        else:  # ids start at 1 again once the table is empty (no AUTOINCREMENT)
+            for table in ("lesson_progress", "events", "inbound_keys", "outbox", "learners"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+        await connection.execute(text(fill_sql(dialect, count, lesson)))
+        await connection.execute(text(progress_sql(step)))
+    await analyze(engine)
     return time.perf_counter() - started
 
 
-async def count_due(engine: AsyncEngine, now: datetime) -> int:
-    async with engine.connect() as connection:
-        query = text("SELECT count(*) FROM learners WHERE next_nudge_at <= :now")
-        return int((await connection.execute(query, {"now": now})).scalar_one())
+async def reset(engine: AsyncEngine, count: int) -> None:
+    async with engine.begin() as connection:
+        for statement in reset_sql(Dialect(is_postgres(engine)), count):
+            await connection.execute(text(statement))
+    await analyze(engine)
 
 
-async def table_size_mib(engine: AsyncEngine) -> float:
-    async with engine.connect() as connection:
-        query = text("SELECT pg_total_relation_size('learners')")
-        return int((await connection.execute(query)).scalar_one()) / MIB / MIB
-
-
-async def time_due_select(store: Store, now: datetime) -> tuple[list[float], int]:
-    """``due_for_nudge`` timed alone, SELECT_ROUNDS times after one warm-up.
-
-    Each round only locks the rows and then ends, so the same learners stay due.
-    """
-    timings, rows = [], 0
-    for round_ in range(SELECT_ROUNDS + 1):
-        async with store.unit_of_work() as uow:
-            started = time.perf_counter()
-            learners = await uow.learners.due_for_nudge(now, BATCH)
-            elapsed = time.perf_counter() - started
-            rows = len(learners)
-            await uow.session.rollback()
-        if round_:
-            timings.append(elapsed)
-    return timings, rows
-
-
-def plan_nodes(plan: Mapping[str, Any]) -> list[str]:
-    """The plan's nodes, top down (first child only), e.g. Index Scan using ix_..."""
-    node = str(plan["Node Type"])
-    if "Index Name" in plan:
-        node += f" using {plan['Index Name']}"
-    children = plan.get("Plans") or []
-    return [node, *(plan_nodes(children[0]) if children else [])]
-
-
-async def explain_due_query(store: Store, now: datetime) -> str:
-    """EXPLAIN ANALYZE of the very SQL ``due_for_nudge`` sends, on one line."""
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "next_nudge_at <=" in statement and not captured:
-            captured.append((statement, parameters))
-
-    sync_engine = store.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", capture)
-    try:
-        async with store.unit_of_work() as uow:
-            await uow.learners.due_for_nudge(now, BATCH)
-            await uow.session.rollback()
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", capture)
-    statement, parameters = captured[0]
-    async with store.engine.connect() as connection:
-        explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}"
-        raw = (await connection.exec_driver_sql(explain, parameters)).scalar_one()
-        await connection.rollback()
-    document = json.loads(raw) if isinstance(raw, str) else raw
-    top = document[0]
-    nodes = plan_nodes(top["Plan"])
-    kind = "index scan" if any("Index" in node for node in nodes) else "NO index scan"
-    return f"{kind}: {' > '.join(nodes)}; executed in {top['Execution Time']:.2f} ms"
-
-
-async def measure_size(store: Store, url: str, count: int) -> None:
-    engine = store.engine
-    filled = await fill(engine, count)
-    size = await table_size_mib(engine)
-    due = await count_due(engine, NOW)
-    print(
-        f"data   {count:,} learners inserted + VACUUM ANALYZE in {filled:.1f} s "
-        f"(table and indexes {size:,.0f} MiB); {due:,} due at the sweep's time"
-    )
-    # With few learners, fewer than a batch are due: take a later time for the select
-    # alone, so that both sizes fill a whole batch of BATCH.
-    select_now = NOW
-    if due < BATCH * 3 // 2:
-        select_now = NOW + SPREAD * (BATCH * 3 // 2 - due) / count
-    due_then = await count_due(engine, select_now) if select_now != NOW else due
-    print(f"plan   due query among {count:,}: {await explain_due_query(store, select_now)}")
-    timings, rows = await time_due_select(store, select_now)
-    later = f", at a later time when {due_then:,} are due" if select_now != NOW else ""
-    print(
-        f"sweep  due-select batch of {rows} among {count:,}{later}: "
-        f"{spread_of(timings)} over {len(timings)} batches"
-    )
-    result = await run_child(["sweep", "--url", url, "--learners", str(count)], CHILD_TIMEOUT_S)
-    if result is None or result.get("stopped"):
-        print(f"sweep  the sweep among {count:,} did not finish in {CHILD_TIMEOUT_S:.0f} s")
+async def analyze(engine: AsyncEngine) -> None:
+    if not is_postgres(engine):
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
         return
-    batches = [seconds for seconds, looked in result["batches"] if looked]
-    full = [seconds for seconds, looked in result["batches"] if looked == BATCH]
-    looked = sum(n for _, n in result["batches"])
-    elapsed = result["elapsed"]
-    print(
-        f"sweep  NudgeSweep.sweep among {count:,}: {looked:,} due learners in {len(batches)} "
-        f"batches, {result['sent']:,} reminders written to the outbox, {elapsed:.2f} s "
-        f"({elapsed * 1000 / max(looked, 1):.2f} ms per learner)"
-    )
-    if full:
-        print(
-            f"sweep  one sweep batch of {BATCH} (select, policy, outbox, update, commit) "
-            f"among {count:,}: {spread_of(full)} over {len(full)} batches"
-        )
-    print(
-        f"memory sweep process at {count:,} learners: peak RSS {result['peak']:,.0f} MiB "
-        f"({result['peak'] - result['before']:+,.0f} MiB over the {result['before']:,.0f} MiB "
-        f"before the sweep)"
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM (ANALYZE) learners, lesson_progress"))
+
+
+async def count_due(engine: AsyncEngine) -> int:
+    from bot.store.tables import Learner
+
+    async with engine.connect() as connection:
+        query = select(func.count()).where(Learner.next_nudge_at <= NOW)
+        return int((await connection.execute(query)).scalar_one())
+
+
+# The sweeps, each run in a fresh process.
+
+
+def per_learner_sweep_class() -> type[Any]:
+    """The sweep as it was before it was set-based: a few statements for each learner
+    (select the batch, then per learner its progress, its update, its events and outbox
+    rows), kept here as the baseline."""
+    from bot.core.channel import Capabilities, Destination
+    from bot.core.effects import Record, Reply
+    from bot.core.reminders import due_at, nudge_turn
+    from bot.services.figures import preview_learners
+    from bot.services.figures_live import reminder_sent
+    from bot.services.nudging import TEMPLATES, NudgeSweep
+    from bot.services.rendering import Renderer
+    from bot.store.tables import Learner
+    from bot.store.unit_of_work import UnitOfWork
+
+    class PerLearnerSweep(NudgeSweep):
+        async def _batch(self, now: datetime) -> tuple[int, int, int]:
+            written = 0
+            async with self.store.unit_of_work() as uow:
+                rows = await uow.learners.due_for_nudge(now, self.batch)
+                previews = await preview_learners(uow.session, [row.id for row in rows])
+                for row in rows:
+                    if row.id in previews:
+                        row.next_nudge_at = None
+                        continue
+                    written += await self._remind_one(uow, row, now)
+            return written, len(rows), len(rows)
+
+        async def _remind_one(self, uow: UnitOfWork, row: Learner, now: datetime) -> int:
+            group = row.in_group
+            before = await uow.learners.state_of(row)
+            course = self.courses.course
+            after, effects, key = nudge_turn(before, course, now, self.rules, str(row.id))
+            next_at = due_at(after, self.rules, now, group)
+            await uow.learners.save(row, before, after, now, next_at, seen=False)
+            if key is None:
+                return 0
+            for effect in effects:
+                if isinstance(effect, Record):
+                    await uow.record(row.id, effect.name, effect.data, now)
+            channel = self.channels.get(row.channel, Capabilities(row.channel))
+            to = Destination(
+                row.channel, row.chat_id, f"nudge:{row.id}:{key}", row.id, group, row.first_name
+            )
+            replies = [effect for effect in effects if isinstance(effect, Reply)]
+            language = before.language or self.catalogs.fallback
+            rows = Renderer(self.catalogs, channel).rows(replies, to, language, now)
+            template = TEMPLATES.get(row.channel)
+            if template is not None and rows and replies and rows[0].media is None:
+                rows[0].media = template(replies[0].parts[0], self.catalogs, language)
+            for outbox_row in rows:
+                await uow.outbox.add(outbox_row)
+            reminder_sent(row.channel)
+            return 1
+
+    return PerLearnerSweep
+
+
+def seal_with_a_key_of_its_own() -> None:
+    """The outbox's texts are sealed at rest where the store does so: with a new key here."""
+    try:
+        sealed = importlib.import_module("bot.store.sealed")
+    except ImportError:
+        return
+    sealed.use_data_keys([sealed.new_key()])
+
+
+async def child_sweep(url: str, kind: str, batch: int) -> dict[str, Any]:
+    """One sweep over every due learner at NOW: each batch timed, statements counted."""
+    from bot.channels.webchat import CHANNEL as WEB
+    from bot.core.rules import Rules
+    from bot.course.holder import CourseHolder
+    from bot.i18n import Catalogs
+    from bot.services.nudging import NudgeSweep
+    from bot.store.unit_of_work import Store, UnitOfWork
+
+    base: type[NudgeSweep] = NudgeSweep if kind == SET_BASED else per_learner_sweep_class()
+    batches: list[tuple[float, int, int]] = []
+    statements = [0]
+    writes: list[float] = []
+
+    class TimedSweep(base):  # type: ignore[valid-type,misc]
+        async def _batch(self, now: datetime) -> tuple[int, int, int]:
+            started, before = time.perf_counter(), statements[0]
+            written, looked, claimed = await super()._batch(now)
+            batches.append((time.perf_counter() - started, looked, statements[0] - before))
+            return int(written), int(looked), int(claimed)
+
+    class TimedStore(Store):
+        @contextlib.asynccontextmanager
+        async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+            """The transaction that writes, timed: a learner's turn may wait behind it."""
+            started = time.perf_counter()
+            async with super().unit_of_work() as uow:
+                yield uow
+            writes.append(time.perf_counter() - started)
+
+    seal_with_a_key_of_its_own()
+    engine = create_engine(url)
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
+    courses = CourseHolder.load(ROOT / "curriculum")
+    rules = Rules(catalogs.names(), ZONES)
+    sweep = TimedSweep(TimedStore(engine), courses, catalogs, rules, {WEB.name: WEB}, batch=batch)
+    async with engine.connect() as connection:  # the pool's first connection, as in a coach
+        await connection.execute(text("SELECT 1"))
+    statements[0] = 0
+    before = rss_mib()
+    started, cpu = time.perf_counter(), time.process_time()
+    sent = await sweep.sweep(NOW)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await engine.dispose()
+    return {
+        "sent": sent,
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "batches": batches,
+        "writes": writes,
+        "before": before,
+    }
+
+
+# The parent: seed, sweep in a child, put the learners back, sweep the old way, compare.
+
+
+def summary(result: Mapping[str, Any], batch: int) -> dict[str, Any]:
+    """A child's result as figures: per learner, per batch, memory."""
+    batches = [seconds for seconds, looked, _ in result["batches"] if looked]
+    writes = result["writes"] or [0.0]
+    looked = sum(n for _, n, _ in result["batches"])
+    return {
+        "batch_size": batch,
+        "learners_swept": looked,
+        "reminders": result["sent"],
+        "seconds": round(result["elapsed"], 3),
+        "ms_per_learner": round(result["elapsed"] * 1000 / max(looked, 1), 3),
+        "cpu_ms_per_learner": round(result["cpu"] * 1000 / max(looked, 1), 3),
+        "batches": len(batches),
+        "batch_ms_median": round(statistics.median(batches) * 1000, 1) if batches else 0.0,
+        "batch_ms_longest": round(max(batches) * 1000, 1) if batches else 0.0,
+        "write_transaction_ms_median": round(statistics.median(writes) * 1000, 1),
+        "write_transaction_ms_longest": round(max(writes) * 1000, 1),
+        "statements_per_batch": max((n for _, _, n in result["batches"]), default=0),
+        "peak_rss_mib": round(result["peak"], 1),
+        "rss_growth_mib": round(result["peak"] - result["before"], 1),
+    }
+
+
+def sweep_line(kind: str, figures: Mapping[str, Any]) -> str:
+    return (
+        f"  {kind:<11} {figures['learners_swept']:>7,} due learners, "
+        f"{figures['reminders']:,} reminders in {figures['seconds']:.2f} s: "
+        f"{figures['ms_per_learner']:.3f} ms per learner ({figures['cpu_ms_per_learner']:.3f} "
+        f"ms of the sweep process's CPU); {figures['batches']} batches of "
+        f"≤{figures['batch_size']} (each {figures['batch_ms_median']:,.1f} ms, longest "
+        f"{figures['batch_ms_longest']:,.1f} ms), its writing transaction "
+        f"{figures['write_transaction_ms_median']:,.1f} ms, longest "
+        f"{figures['write_transaction_ms_longest']:,.1f} ms; at most "
+        f"{figures['statements_per_batch']:,} statements a batch; "
+        f"peak RSS {figures['peak_rss_mib']:,.0f} MiB "
+        f"({figures['rss_growth_mib']:+,.1f} MiB during the sweep)"
     )
 
 
-async def postgres_part() -> None:
-    print(
-        "== nudge sweep on PostgreSQL: due rows claimed in batches "
-        f"(FOR UPDATE SKIP LOCKED), batch {BATCH}, {DUE_PERCENT} % due =="
-    )
-    server = os.environ.get(SERVER_ENV) or DEFAULT_SERVER
+async def sweep_in_child(url: str, kind: str) -> dict[str, Any] | None:
+    args = ["sweep", "--url", url, "--kind", kind, "--batch", str(BATCH)]
+    result = await run_child(args, CHILD_TIMEOUT_S)
+    if result is None:
+        return None
+    if result.get("stopped"):
+        say(f"  {kind:<11} did not finish in {CHILD_TIMEOUT_S:.0f} s")
+        return None
+    return summary(result, BATCH)
+
+
+async def measure_size(engine: AsyncEngine, url: str, count: int) -> dict[str, Any]:
+    """One size on one engine: seed, both sweeps from the same rows, the ratio."""
+    seeded = await fill(engine, count)
+    due = await count_due(engine)
+    say(f"{engine.dialect.name} {count:,} learners seeded in {seeded:.1f} s, {due:,} due")
+    figures: dict[str, Any] = {"engine": engine.dialect.name, "learners": count, "due": due}
+    figures["seed_seconds"] = round(seeded, 1)
+    figures[SET_BASED] = await sweep_in_child(url, SET_BASED)
+    if figures[SET_BASED] is not None:
+        say(sweep_line(SET_BASED, figures[SET_BASED]))
+    if due > BASELINE_MOST:
+        say(f"  {PER_LEARNER:<11} not run above {BASELINE_MOST:,} due learners")
+        return figures
+    await reset(engine, count)
+    figures[PER_LEARNER] = await sweep_in_child(url, PER_LEARNER)
+    if figures[PER_LEARNER] is not None:
+        say(sweep_line(PER_LEARNER, figures[PER_LEARNER]))
+    if figures[SET_BASED] and figures[PER_LEARNER]:
+        ratio = figures[PER_LEARNER]["ms_per_learner"] / figures[SET_BASED]["ms_per_learner"]
+        figures["speed_up"] = round(ratio, 1)
+        say(f"  set-based is {ratio:.1f} times faster per learner")
+    return figures
+
+
+@contextlib.asynccontextmanager
+async def sqlite_url() -> AsyncIterator[str]:
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
+        yield f"sqlite+aiosqlite:///{folder}/coach.db"
+
+
+@contextlib.asynccontextmanager
+async def postgres_url(server: str) -> AsyncIterator[str | None]:
+    """A database of the benchmark's own on ``server`` (None when unreachable), dropped after."""
     name = f"coach_bench_{uuid.uuid4().hex[:10]}"
     admin = create_async_engine(server, isolation_level="AUTOCOMMIT", connect_args={"timeout": 10})
     try:
@@ -309,20 +526,43 @@ async def postgres_part() -> None:
     except (DBAPIError, OSError, TimeoutError) as error:
         await admin.dispose()
         shown = make_url(server).render_as_string(hide_password=True)
-        print(f"PostgreSQL at {shown} unreachable ({type(error).__name__}): part skipped")
+        say(f"PostgreSQL at {shown} unreachable ({type(error).__name__}): skipped")
+        yield None
         return
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
     try:
-        await upgrade(engine)
-        store = Store(engine)
-        for count in SWEEP_SIZES:
-            await measure_size(store, url, count)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        await engine.dispose()
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def engine_part(url: str, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        return [await measure_size(engine, url, count) for count in sizes]
+    finally:
+        await engine.dispose()
+
+
+async def run(sizes: tuple[int, ...], naive: bool) -> dict[str, Any]:
+    """Every part, one after the other; each measured sweep is a fresh child process."""
+    started = time.perf_counter()
+    say(f"== reminder sweep, batch {BATCH}, {DUE_PERCENT} % of the learners due ==")
+    report: dict[str, Any] = {"batch": BATCH, "due_percent": DUE_PERCENT, "runs": []}
+    async with sqlite_url() as url:
+        report["runs"] += await engine_part(url, sizes)
+    server = next((os.environ[name] for name in SERVER_ENVS if os.environ.get(name)), None)
+    if server is not None:
+        async with postgres_url(server) as url_or_none:
+            if url_or_none is not None:
+                report["runs"] += await engine_part(url_or_none, sizes)
+    if naive:
+        await naive_part()
+    report["seconds"] = round(time.perf_counter() - started)
+    say(f"(nudge sweep benchmark took {report['seconds']} s)")
+    return report
 
 
 # Part 3: the naive design, one APScheduler job per learner.
@@ -352,7 +592,7 @@ async def naive_order(order: str) -> None:
         if result is None or result.get("stopped"):
             return
         results[count] = result
-        print(naive_line(count, order, result))
+        say(naive_line(count, order, result))
     small, large = NAIVE_SIZES[-2], NAIVE_SIZES[-1]
 
     def extrapolate(key: str) -> float:
@@ -374,73 +614,30 @@ async def naive_order(order: str) -> None:
         )
     too_big = guess["elapsed"] > NAIVE_BIG_BUDGET_S * 1.25 or guess["peak"] > NAIVE_BIG_BUDGET_MIB
     if superlinear or too_big:
-        print(naive_line(NAIVE_BIG, order, guess, note))
+        say(naive_line(NAIVE_BIG, order, guess, note))
         return
     limit_s = max(1.5 * guess["elapsed"], NAIVE_BIG_BUDGET_S * 1.25)
     args = ["naive", "--learners", str(NAIVE_BIG), "--order", order]
     measured = await run_child(args, limit_s)
     if measured is None:
-        print(naive_line(NAIVE_BIG, order, guess, note))
+        say(naive_line(NAIVE_BIG, order, guess, note))
     elif measured.get("stopped"):
-        print(naive_line(NAIVE_BIG, order, guess, note))
-        print(
+        say(naive_line(NAIVE_BIG, order, guess, note))
+        say(
             f"naive  {NAIVE_BIG:>9,} date jobs {NAIVE_ORDERS[order]}: measured, NOT finished "
             f"after {limit_s:.0f} s (stopped; peak RSS {measured['peak']:,.0f} MiB by then)"
         )
     else:
-        print(naive_line(NAIVE_BIG, order, measured))
+        say(naive_line(NAIVE_BIG, order, measured))
 
 
 async def naive_part() -> None:
-    print(
+    say(
         "== naive design: one APScheduler 3 date job per learner "
         "(AsyncIOScheduler, MemoryJobStore), fresh process each =="
     )
     for order in NAIVE_ORDERS:
         await naive_order(order)
-
-
-async def run() -> None:
-    """Every part, one after the other; each measured process is a fresh child."""
-    started = time.perf_counter()
-    await postgres_part()
-    await naive_part()
-    print(f"(nudge sweep benchmark took {time.perf_counter() - started:.0f} s)")
-
-
-# The children.
-
-
-async def child_sweep(url: str) -> dict[str, Any]:
-    """The real sweep over every due learner at NOW, each batch timed."""
-    from bot.channels.webchat import CHANNEL as WEB
-    from bot.core.rules import Rules
-    from bot.course.holder import CourseHolder
-    from bot.i18n import Catalogs
-    from bot.services.nudging import NudgeSweep
-
-    batches: list[tuple[float, int]] = []
-
-    class TimedSweep(NudgeSweep):
-        async def _batch(self, now: datetime) -> tuple[int, int]:
-            started = time.perf_counter()
-            written, looked = await super()._batch(now)
-            batches.append((time.perf_counter() - started, looked))
-            return written, looked
-
-    engine = create_engine(url)
-    catalogs = Catalogs(ROOT / "locales", ["en", "fr", "ar"], "en")
-    courses = CourseHolder.load(ROOT / "curriculum")
-    rules = Rules(catalogs.names(), ZONES)
-    sweep = TimedSweep(Store(engine), courses, catalogs, rules, {WEB.name: WEB}, batch=BATCH)
-    async with engine.connect() as connection:  # the pool's first connection, as in a coach
-        await connection.execute(text("SELECT 1"))
-    before = rss_mib()
-    started = time.perf_counter()
-    sent = await sweep.sweep(NOW)
-    elapsed = time.perf_counter() - started
-    await engine.dispose()
-    return {"sent": sent, "elapsed": elapsed, "batches": batches, "before": before}
 
 
 async def _nudge(learner_id: int) -> None:
@@ -490,17 +687,27 @@ async def child_naive(count: int, order: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global BATCH, QUIET
     parser = argparse.ArgumentParser(prog="python -m bench.nudge_sweep", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 learners")
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+    parser.add_argument("--naive", action="store_true", help="also one APScheduler job each")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"learners a batch ({BATCH})")
     parser.add_argument("--child", choices=["sweep", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", choices=[SET_BASED, PER_LEARNER], help=argparse.SUPPRESS)
     parser.add_argument("--learners", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--order", choices=list(NAIVE_ORDERS), default="id", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    BATCH = options.batch
     if options.child is None:
-        asyncio.run(run())
+        QUIET = options.json
+        report = asyncio.run(run(QUICK_SIZES if options.quick else SIZES, options.naive))
+        if options.json:
+            print(json.dumps(report, indent=2))
         return
     if options.child == "sweep":
-        result = asyncio.run(child_sweep(options.url))
+        result = asyncio.run(child_sweep(options.url, options.kind, options.batch))
     else:
         result = asyncio.run(child_naive(options.learners, options.order))
     result["peak"] = peak_rss_mib()

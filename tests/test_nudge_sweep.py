@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,9 +19,9 @@ from bot.core.events import Sender
 from bot.core.rules import Rules
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.services import nudging
 from bot.services.coach import CoachService
 from bot.services.nudging import NudgeSweep
+from bot.store import nudge_batches
 from bot.store.database import create_engine
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
@@ -194,16 +195,16 @@ async def test_a_sweep_that_loses_the_database_sends_everything_later_once(
     for who in ("a1", "a2", "a3"):
         await world.learner_in_lesson(who)
     world.clock.now += timedelta(days=1, hours=2)
-    original = nudging.write_outbox
+    original = nudge_batches.write_outbox
 
-    async def lost(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+    async def lost(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         await original(session, rows)
         raise OperationalError("INSERT", {}, ConnectionResetError("connection lost"))
 
-    monkeypatch.setattr(nudging, "write_outbox", lost)
+    monkeypatch.setattr(nudge_batches, "write_outbox", lost)
     assert await world.sweep.sweep(world.clock.now) == 0
     assert await world.nudges() == []
-    monkeypatch.setattr(nudging, "write_outbox", original)
+    monkeypatch.setattr(nudge_batches, "write_outbox", original)
     await world.run(days=0.1)
     assert sorted(row.chat_id for row in await world.nudges()) == ["a1", "a2", "a3"]
 

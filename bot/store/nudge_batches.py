@@ -1,22 +1,23 @@
 """The reminder sweep's SQL: one statement per table for a whole batch of learners.
 
-A batch is read with one query for the due learners (locked, ``SKIP LOCKED`` on
-PostgreSQL) and one for their lesson progress; it is written with one ``UPDATE`` of the
-learners (executemany), one ``INSERT`` of the outbox rows and one ``INSERT`` of the
-events. An outbox row whose dedupe key is already there is left as it is, so a reminder
-written twice is sent once.
+A batch is read with one query for the due learners and one for their lesson progress.
+It is written, in a transaction of its own, by one query that claims the learners still
+as they were read (same ``version``; locked, ``SKIP LOCKED`` on PostgreSQL), one
+``UPDATE`` of the learners (executemany), one ``INSERT`` of the outbox rows and one
+``INSERT`` of the events. An outbox row whose dedupe key is already there is left as it
+is, so a reminder written twice is sent once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.nudges import NudgeState
 from bot.core.review import ReviewItem
@@ -28,6 +29,35 @@ PROGRESS = cast(Table, LessonProgressRow.__table__)
 OUTBOX = cast(Table, OutboxRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
 OUTBOX_COLUMNS = tuple(column.key for column in OUTBOX.columns if column.key != "id")
+# What the policy and the reminder's row need of a learner (not their dates of creation or
+# last sight: every column read costs its conversion, 500 times a batch).
+STATE_COLUMNS = tuple(
+    LEARNERS.c[name]
+    for name in (
+        "id",
+        "version",
+        "channel",
+        "chat_id",
+        "user_id",
+        "first_name",
+        "language",
+        "status",
+        "timezone",
+        "current_lesson",
+        "choices",
+        "streak_days",
+        "last_active_day",
+        "last_activity_at",
+        "nudges_unanswered",
+        "last_nudge_at",
+        "paused_until",
+        "snoozed_until",
+        "asked_to_pause",
+        "handoff_open",
+        "reviews",
+        "text_only",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -55,27 +85,43 @@ class LearnerUpdate:
 async def read_due(
     session: AsyncSession, now: datetime, limit: int, lock: bool
 ) -> list[DueLearner]:
-    """The due learners, oldest due first, with their progress; those locked elsewhere are
-    skipped, never waited for (``lock``: PostgreSQL's row locks)."""
+    """The due learners, oldest due first, with their progress. ``lock`` (PostgreSQL): the
+    learners whose row is locked now, busy in their own turn, are skipped."""
     query = (
-        select(LEARNERS)
+        select(*STATE_COLUMNS)
         .where(LEARNERS.c.next_nudge_at <= now)
         .order_by(LEARNERS.c.next_nudge_at)
         .limit(limit)
     )
     if lock:
         query = query.with_for_update(skip_locked=True)
-    rows = (await session.execute(query)).all()
+    connection = await session.connection()
+    rows = (await connection.execute(query)).all()
     if not rows:
         return []
-    progress = await _progress(session, [row.id for row in rows])
+    progress = await _progress(connection, [row.id for row in rows])
     return [_due_learner(row, progress.get(row.id, {})) for row in rows]
 
 
-async def _progress(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, LessonProgress]]:
+async def claim(session: AsyncSession, read: Sequence[DueLearner], lock: bool) -> set[int]:
+    """Which of the learners read are still as they were (every change to a learner moves
+    their ``version``), locked for this transaction; ``lock`` (PostgreSQL): those locked
+    elsewhere, in their own turn or by another sweep, are skipped, never waited for."""
+    if not read:
+        return set()
+    pairs = [(learner.id, learner.version) for learner in read]
+    query = select(LEARNERS.c.id).where(tuple_(LEARNERS.c.id, LEARNERS.c.version).in_(pairs))
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    return set(await (await session.connection()).scalars(query))
+
+
+async def _progress(
+    connection: AsyncConnection, ids: list[int]
+) -> dict[int, dict[str, LessonProgress]]:
     query = select(PROGRESS).where(PROGRESS.c.learner_id.in_(ids))
     found: dict[int, dict[str, LessonProgress]] = {}
-    for p in await session.execute(query):
+    for p in await connection.execute(query):
         found.setdefault(p.learner_id, {})[p.lesson_id] = LessonProgress(
             lesson_id=p.lesson_id,
             status=LessonStatus(p.status),
@@ -164,7 +210,12 @@ async def write_learners(session: AsyncSession, updates: Sequence[LearnerUpdate]
     await (await session.connection()).execute(statement, rows)
 
 
-async def write_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+def outbox_values(row: OutboxRow) -> dict[str, Any]:
+    """A rendered outbox row as the values of its ``INSERT``."""
+    return {key: getattr(row, key) for key in OUTBOX_COLUMNS}
+
+
+async def write_outbox(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """The batch's reminders: one statement; a row whose dedupe key exists is skipped."""
     if not rows:
         return
@@ -176,8 +227,7 @@ async def write_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None
         statement = sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:
         statement = insert(OUTBOX)
-    values = [{key: getattr(row, key) for key in OUTBOX_COLUMNS} for row in rows]
-    await (await session.connection()).execute(statement, values)
+    await (await session.connection()).execute(statement, list(rows))
 
 
 async def write_events(
