@@ -98,6 +98,7 @@ class Catalogs:
     """Every configured language's catalogs, each falling back to the next in the chain."""
 
     def __init__(self, locales: Path, languages: list[str], fallback: str) -> None:
+        self.locales = locales  # read at start; the translation work pages read it again
         self.fallback = fallback
         self.languages: dict[str, Language] = {}
         self._translations: dict[tuple[str, str], NullTranslations] = {}

@@ -33,6 +33,7 @@ from bot.web.page import ChatPage
 from bot.web.trainer_figures import TrainerFigures
 from bot.web.trainer_handoffs import HandoffPages
 from bot.web.trainer_tables import NAV
+from bot.web.trainer_translations import TranslationPages
 
 log = logging.getLogger(__name__)
 SESSION_HOURS = 12
@@ -48,7 +49,9 @@ LESSONS = """{head}{nav}<h1>Lesson preview</h1>
 <form method="post" action="/trainer/sign-out"><button>Sign out</button></form>
 <p>Open a lesson as a learner sees it, in any language.
 Each link starts a fresh conversation, kept apart from the learners': no reminders,
-not counted in the figures.</p><table>{rows}</table></html>"""
+not counted in the figures.</p>
+<p><a href="/trainer/translations">Translation work</a>: per language, the texts missing,
+fuzzy or not yet reviewed.</p><table>{rows}</table></html>"""
 BANNER = """<div class="preview-bar" role="region" aria-label="Preview" lang="en" dir="ltr">
 <p><strong>Preview</strong> of “{title}”: not counted in the figures, no reminders.</p>
 <a href="/trainer">← Back to the lessons</a>
@@ -85,6 +88,7 @@ class TrainerPreview:
         self.sentences = Sentences(catalogs, service.default_language)
         self.figures = TrainerFigures(service.store, courses, catalogs, self._signed_in)
         self.handoffs = HandoffPages(service.store, catalogs, self._signed_in)
+        self.translations = TranslationPages(catalogs.locales, catalogs, courses, self._signed_in)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -95,6 +99,7 @@ class TrainerPreview:
             web.get("/trainer/preview/{lesson}/{language}", self.chat_page),
             *self.figures.routes(),
             *self.handoffs.routes(),
+            *self.translations.routes(),
             web.get("/preview", self.moved),
             web.get("/preview/start", self.moved),
         ]
