@@ -172,13 +172,17 @@ async def test_a_plural_text_keeps_its_other_flags(
     forms = re.findall(r"n = ([^:]+):</bdi>", plural.group(0))
     assert forms == ["0", "1", "2", "3, 4, 5…", "100, 101, 102…", "11, 12, 13…"]
     domain, key, seen = FORM.findall(plural.group(0))[0]
+    assert 'name="show" value="all"><input type="hidden" name="page" value="2">' in page
     marked = await trainer.post(
         "/trainer/translations/ar/reviewed",
-        data={"domain": domain, "key": key, "seen": seen},
+        data={"domain": domain, "key": key, "seen": seen, "show": "all", "page": "2"},
         headers=SAME_SITE,
         allow_redirects=False,
     )
     assert marked.status == 303
+    assert marked.headers["Location"].startswith(
+        "/trainer/translations/ar?domain=messages&show=all&page=2&marked="
+    )
     lines = changed_lines(before, po.read_bytes())
     assert lines == ["-#, python-brace-format, unreviewed", "+#, python-brace-format"]
 

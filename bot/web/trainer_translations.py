@@ -198,6 +198,8 @@ class TranslationPages:
         log.info("translation %s/%s %s: %s", code, domain, key, outcome.value)
         shown = form.get("show", "unreviewed")
         query = {"domain": domain, "show": shown if shown in SHOWN else "unreviewed"}
+        if (number := _page_number(form.get("page", "1"))) > 1:
+            query["page"] = str(number)
         back = f"/trainer/translations/{code}?{urlencode(query)}"
         if outcome in (Outcome.MARKED, Outcome.ALREADY):
             raise web.HTTPSeeOther(f"{back}&{urlencode({'marked': key})}")

@@ -151,7 +151,9 @@ def html_page_of(
     )
     first = (number - 1) * PAGE_SIZE
     body = [
-        entry_row(entry, domain, code, rtl, found.plural_examples, shown if can_mark else None)
+        entry_row(
+            entry, domain, code, rtl, found.plural_examples, (shown, number) if can_mark else None
+        )
         for entry in rows
     ]
     if not rows:
@@ -202,7 +204,7 @@ def entry_row(
     code: str,
     rtl: bool,
     examples: tuple[str, ...],
-    mark_from: str | None,
+    mark_from: tuple[str, int] | None,
 ) -> str:
     """One text: where it is, the English, the translation in its direction, its state."""
     cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in context_cells(domain, entry))
@@ -223,7 +225,8 @@ def entry_row(
             f'<input type="hidden" name="domain" value="{html.escape(domain)}">'
             f'<input type="hidden" name="key" value="{entry.key}">'
             f'<input type="hidden" name="seen" value="{entry.seen}">'
-            f'<input type="hidden" name="show" value="{html.escape(mark_from)}">'
+            f'<input type="hidden" name="show" value="{html.escape(mark_from[0])}">'
+            f'<input type="hidden" name="page" value="{mark_from[1]}">'
             "<button>Mark reviewed</button></form>"
         )
     direction = "rtl" if rtl else "ltr"
