@@ -119,7 +119,9 @@ def build(settings: Settings) -> Coach:
     media = {name: parts.media for name, parts in channels.items() if parts.media}
     desk_routes = desk_pages(settings, desk, catalogs, plumbing, media).routes()
     pushed = [name for name, parts in channels.items() if parts.delivery]
-    desk_routes += Operations(store, courses, pushed, utc_now).routes()  # /metrics, /readyz
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    operations = Operations(store, courses, pushed, utc_now, metrics_token, trainers.is_admin)
+    desk_routes += operations.routes()  # /metrics, /readyz
     app = make_app(
         settings, store, plumbing, sentences, [*routes, *trainers.routes(), *desk_routes]
     )

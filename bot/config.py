@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     public_url: str | None = None  # where people reach the web app, for links it prints
     max_upload_mb: int = 10
     trainer_token: SecretStr | None = None
+    # /metrics for a scraper elsewhere: sent as `Authorization: Bearer <token>`. Unset,
+    # /metrics answers this machine (loopback, not forwarded) and signed-in admins only.
+    metrics_token: SecretStr | None = None
     secret_key: SecretStr | None = None
     secret_key_file: Path = ROOT / "var" / "secret.key"
     web_rate_limit: str = "600/minute"

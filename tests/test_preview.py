@@ -155,13 +155,15 @@ async def test_an_unknown_lesson_is_not_found(tmp_path: Path) -> None:
     await coach.store.close()
 
 
-async def test_trainer_pages_are_off_without_a_configured_token(tmp_path: Path) -> None:
+async def test_without_a_configured_token_only_sign_in_links_sign_in(tmp_path: Path) -> None:
     coach, client = await preview_client(tmp_path, None)
     async with client:
         response = await client.get("/trainer")
-        assert response.status == 404
-        assert "COACH_TRAINER_TOKEN" in await response.text()
-        assert (await signs_in(client, "")).status == 404
+        page = await response.text()
+        assert response.status == 200 and 'type="password"' not in page
+        assert "coach staff invite" in page and "COACH_TRAINER_TOKEN" in page
+        refused = await signs_in(client, "")
+        assert refused.status == 404 and "Set-Cookie" not in refused.headers
     await coach.store.close()
 
 

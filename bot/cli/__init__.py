@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot.cli import curriculum, people, privacy, simulate, whatsapp
+from bot.cli import curriculum, people, privacy, simulate, staff, whatsapp
 from bot.cli.loading import load_settings, setup_logging
 from bot.config import Settings
 
@@ -75,3 +75,4 @@ app.add_typer(people.volunteer_app, name="volunteer")
 app.command()(people.handoffs)
 app.command()(privacy.forget)
 app.add_typer(whatsapp.app, name="whatsapp")
+app.add_typer(staff.app, name="staff")

@@ -9,8 +9,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.store.tables import DeskSession, Volunteer, VolunteerInvite
 from bot.store.unit_of_work import Store, UnitOfWork
@@ -23,34 +25,58 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def new_invite(uow: UnitOfWork, volunteer_id: int, kind: str, expires: datetime) -> str:
-    """A single-use token for a volunteer: ``telegram`` registers their account, ``web``
-    signs them in to the desk. Only its hash is kept."""
+async def new_token(uow: UnitOfWork, row: Callable[[str], object]) -> str:
+    """A new single-use token; ``row`` makes the row that keeps its hash, never the token."""
     token = secrets.token_urlsafe(24)
-    uow.session.add(
-        VolunteerInvite(
-            token_hash=token_hash(token), volunteer_id=volunteer_id, expires_at=expires, kind=kind
-        )
-    )
+    uow.session.add(row(token_hash(token)))
     await uow.session.flush()
     return token
 
 
-async def use_invite(uow: UnitOfWork, token: str, kind: str, now: datetime) -> int | None:
-    """Use a token of that kind once; its volunteer's id, or None when it is unknown, used
-    or expired (even when several try it at once: one conditional update)."""
+async def use_token(
+    uow: UnitOfWork,
+    owner: InstrumentedAttribute[int],
+    token: str,
+    now: datetime,
+    *where: ColumnElement[bool],
+) -> int | None:
+    """Use a token once: the ``owner`` column of its row (a table with ``token_hash``,
+    ``expires_at`` and ``used_at``), or None when it is unknown, used or expired (even when
+    several try it at once: one conditional update)."""
+    table: Any = owner.class_
     used = await uow.session.execute(
-        update(VolunteerInvite)
+        update(table)
         .where(
-            VolunteerInvite.token_hash == token_hash(token),
-            VolunteerInvite.kind == kind,
-            VolunteerInvite.used_at.is_(None),
-            VolunteerInvite.expires_at > now,
+            table.token_hash == token_hash(token),
+            table.used_at.is_(None),
+            table.expires_at > now,
+            *where,
         )
         .values(used_at=now)
-        .returning(VolunteerInvite.volunteer_id)
+        .returning(owner)
     )
-    return used.scalar_one_or_none()
+    found: int | None = used.scalar_one_or_none()
+    return found
+
+
+async def new_invite(uow: UnitOfWork, volunteer_id: int, kind: str, expires: datetime) -> str:
+    """A single-use token for a volunteer: ``telegram`` registers their account, ``web``
+    signs them in to the desk. Only its hash is kept."""
+
+    def row(hashed: str) -> VolunteerInvite:
+        return VolunteerInvite(
+            token_hash=hashed, volunteer_id=volunteer_id, expires_at=expires, kind=kind
+        )
+
+    return await new_token(uow, row)
+
+
+async def use_invite(uow: UnitOfWork, token: str, kind: str, now: datetime) -> int | None:
+    """Use a token of that kind once; its volunteer's id, or None when it is unknown, used
+    or expired."""
+    return await use_token(
+        uow, VolunteerInvite.volunteer_id, token, now, VolunteerInvite.kind == kind
+    )
 
 
 @dataclass(frozen=True)

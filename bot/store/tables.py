@@ -275,3 +275,40 @@ class HandoffMessage(Base):
     # deferred, so that listing a conversation never loads it.
     media_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime]
+
+
+class StaffMember(Base):
+    """A person who signs in to the staff pages: a trainer, a coordinator or an admin."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # "trainer", "coordinator" or "admin"
+    shared_token: Mapped[bool] = mapped_column(default=False)  # signs in by the trainer token
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class StaffInvite(Base):
+    """A single-use sign-in link for a staff member; only a hash of its token is kept."""
+
+    __tablename__ = "staff_invites"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Id, ForeignKey("staff.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A staff member signed in in a browser; only a hash of its token is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

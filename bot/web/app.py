@@ -18,6 +18,7 @@ from bot.i18n import Catalogs
 from bot.services.coach import CoachService
 from bot.services.desk_sign_in import DeskSignIn
 from bot.services.handoffs import HandoffDesk
+from bot.services.staff import Staff
 from bot.services.web_desk import MediaSource, WebDesk
 from bot.store.unit_of_work import Store
 from bot.web.compression import compress
@@ -50,7 +51,8 @@ def trainer_pages(
     web_chat: Capabilities,
     plumbing: WebPlumbing,
 ) -> TrainerPreview:
-    """The trainers' sign-in and lesson previews (which open in the web chat)."""
+    """The staff's sign-in (the trainer token, or a single-use link per person), lesson
+    previews (which open in the web chat) and figures, each page for the roles it names."""
     token = settings.trainer_token.get_secret_value() if settings.trainer_token else None
     cookies = EncryptedCookieStorage(
         plumbing.keys.session_key(),
@@ -60,8 +62,18 @@ def trainer_pages(
         max_age=SESSION_HOURS * 3600,
     )
     chat = chat_page(settings, Sentences(catalogs, settings.default_language), StaticFiles(STATIC))
+    staff = Staff(service.store, service.clock, session_hours=SESSION_HOURS)
     return TrainerPreview(
-        service, courses, catalogs, token, plumbing.keys, plumbing.limits, cookies, web_chat, chat
+        service,
+        courses,
+        catalogs,
+        token,
+        plumbing.keys,
+        plumbing.limits,
+        cookies,
+        web_chat,
+        chat,
+        staff,
     )
 
 

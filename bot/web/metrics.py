@@ -4,13 +4,20 @@ Counters come from the code that does the work (``bot/services/figures_live.py``
 outbox and the open requests are read from the database at each scrape, so every process
 reports the same shared queue. ``/readyz`` says whether this process can serve: the
 database answers and a course is loaded (``/healthz`` only says it is alive).
+
+Who may read ``/metrics``: with ``COACH_METRICS_TOKEN`` set, a scraper that sends it as a
+bearer token (``Authorization: Bearer <token>``) or an admin signed in to the staff pages.
+Without it, requests from this machine (loopback, with no proxy's forwarding header) and
+signed-in admins; anyone else is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -24,6 +31,8 @@ from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 READY_SECONDS = 1.0
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+Admin = Callable[[web.Request], Awaitable[bool]]
 WAITING = ("pending", "sending")
 OPEN = ("open", "claimed")
 
@@ -35,8 +44,14 @@ class Operations:
         courses: CourseHolder,
         channels: Iterable[str],
         clock: Callable[[], datetime],
+        token: str | None = None,
+        admin: Admin | None = None,
     ) -> None:
-        """``channels``: the push channels, whose outbox rows wait for the sender."""
+        """``channels``: the push channels, whose outbox rows wait for the sender;
+        ``token``: what a scraper sends as its bearer token; ``admin``: whether a request
+        comes from a signed-in admin."""
+        self.token = token
+        self.admin = admin
         self.store = store
         self.courses = courses
         self.channels = tuple(channels)
@@ -45,7 +60,8 @@ class Operations:
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/metrics", self.metrics), web.get("/readyz", self.ready)]
 
-    async def metrics(self, _request: web.Request) -> web.Response:
+    async def metrics(self, request: web.Request) -> web.Response:
+        await self._check(request)
         try:
             async with asyncio.timeout(READY_SECONDS):
                 await self._read_queues()
@@ -53,6 +69,27 @@ class Operations:
             log.warning("metrics: database not read: %s", type(error).__name__)
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _check(self, request: web.Request) -> None:
+        """Let the scraper with the token, a signed-in admin, or (no token set) this machine."""
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if self.token and scheme.lower() == "bearer":
+            if hmac.compare_digest(given.strip().encode(), self.token.encode()):
+                return
+        elif self.token is None and _loopback(request):
+            return
+        if self.admin is not None and await self.admin(request):
+            return
+        log.info("metrics refused")
+        if self.token:
+            raise web.HTTPUnauthorized(
+                text="Send COACH_METRICS_TOKEN as a bearer token, or sign in as an admin.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        raise web.HTTPForbidden(
+            text="Metrics are served to this machine and to admins: set COACH_METRICS_TOKEN "
+            "to scrape them from elsewhere."
+        )
 
     async def _read_queues(self) -> None:
         waiting = OutboxRow.status.in_(WAITING), OutboxRow.channel.in_(self.channels)
@@ -102,6 +139,16 @@ class Operations:
                 headers={"Retry-After": "10"},
             )
         return web.json_response({"status": "ready"})
+
+
+def _loopback(request: web.Request) -> bool:
+    """A request from this machine that no proxy forwarded."""
+    if any(name in request.headers for name in FORWARDED):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _aware(moment: datetime) -> datetime:

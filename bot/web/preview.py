@@ -1,8 +1,14 @@
-"""Trainer pages: sign in once, then open any lesson in any language in the web chat.
+"""Staff pages: sign in once, then open any lesson in any language in the web chat.
 
-``GET /trainer`` shows the sign-in form, or every lesson with a link per language once
-signed in. The session is an encrypted, HttpOnly, SameSite=Strict cookie; no secret is
-ever in a URL. Sign-in attempts are limited per client.
+Staff sign in with a single-use link (``coach staff invite``: ``/trainer/sign-in/<token>``
+shows a button, which signs in) or with the trainer token (``COACH_TRAINER_TOKEN``), which
+signs in as an admin of its own. ``GET /trainer`` shows the sign-in, or every lesson with
+a link per language, the links the person's role opens and who is signed in. Each page
+checks the role (``bot/services/staff.py``): trainers open previews and course figures,
+coordinators the hand-off figures too, admins everything; anyone else signed in gets 403.
+The session is an encrypted, HttpOnly, SameSite=Strict cookie holding the person's id and
+a session token whose hash the database keeps, so a removal ends it at once and a new
+role holds from the next request. Sign-in attempts are limited per client.
 
 A preview opens the chat page at ``/trainer/preview/<lesson>/<language>`` under a
 "Preview" banner with a way back and to the other languages. Its conversation is marked
@@ -15,24 +21,23 @@ from __future__ import annotations
 import html
 import logging
 import secrets
-import time
 from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
-from aiohttp_session import AbstractStorage
+from aiohttp_session import AbstractStorage, Session
 
 from bot.core.channel import Capabilities
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
 from bot.services.coach import CoachService, Unavailable
+from bot.services.staff import ROLES, Signed, Staff, StaffPerson, holds
 from bot.web.bodies import FIELD_LIMIT, Refused, charset, parse_form, read_body
 from bot.web.client_limits import ClientLimits
 from bot.web.errors import NOT_FOUND, Sentences
 from bot.web.keys import ConversationKeys
 from bot.web.page import ChatPage
-from bot.web.trainer_figures import TrainerFigures
+from bot.web.trainer_figures import SignedIn, TrainerFigures
 from bot.web.trainer_handoffs import HandoffPages
-from bot.web.trainer_tables import NAV
 from bot.web.trainer_translations import TranslationPages
 
 log = logging.getLogger(__name__)
@@ -41,17 +46,38 @@ HEAD = """<!doctype html><html lang="en"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Coach — trainer</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/trainer.css">"""
-SIGN_IN = """{head}<h1>Trainer sign-in</h1>{note}
+SIGN_IN = """{head}<h1>Trainer sign-in</h1>{note}{form}
+<p>Have a sign-in link from an admin? Open it in this browser: it works once.</p></html>"""
+TOKEN_FORM = """
 <form method="post" action="/trainer/sign-in"><label>Trainer token
 <input name="token" type="password" autocomplete="current-password" required autofocus></label>
-<button>Sign in</button></form></html>"""
-LESSONS = """{head}{nav}<h1>Lesson preview</h1>
-<form method="post" action="/trainer/sign-out"><button>Sign out</button></form>
+<button>Sign in</button></form>"""
+NO_TOKEN = """<p>Sign in with the link an admin gave you. An admin makes one with
+<code>coach staff invite NAME --role trainer</code> (or sets COACH_TRAINER_TOKEN).</p>"""
+LINK_PAGE = """{head}<h1>Staff sign-in</h1>
+<p>This link signs you in to the coach's staff pages in this browser. It works once.</p>
+<form method="post"><button>Sign in</button></form></html>"""
+LINK_BAD = """{head}<h1>Staff sign-in</h1>
+<p role=alert>This link does not work: it was used already, it is too old, or it was
+withdrawn. Ask an admin for a new one.</p><p><a href="/trainer">Trainer sign-in</a></p></html>"""
+WHO = """<div class="signed-in"><p>Signed in as {name} ({role}).</p>
+<form method="post" action="/trainer/sign-out"><button>Sign out</button></form></div>"""
+REFUSED = """{head}<h1>Not for your role</h1>
+<p>You are signed in as {name} ({role}). This page is for {who}.</p>
+<p><a href="/trainer">← Back to the lessons</a></p></html>"""
+FOR_ROLE = {"trainer": "all staff", "coordinator": "coordinators and admins", "admin": "admins"}
+# Each link of the staff's menu and the role it needs.
+LINKS = (
+    ("/trainer", "Lessons and previews", "trainer"),
+    ("/trainer/figures", "Course figures", "trainer"),
+    ("/trainer/handoffs", "Hand-off figures", "coordinator"),
+    ("/trainer/translations", "Translation work", "trainer"),
+    ("/metrics", "Metrics", "admin"),
+)
+LESSONS = """{head}{nav}{who}<h1>Lesson preview</h1>
 <p>Open a lesson as a learner sees it, in any language.
 Each link starts a fresh conversation, kept apart from the learners': no reminders,
-not counted in the figures.</p>
-<p><a href="/trainer/translations">Translation work</a>: per language, the texts missing,
-fuzzy or not yet reviewed.</p><table>{rows}</table></html>"""
+not counted in the figures.</p><table>{rows}</table></html>"""
 BANNER = """<div class="preview-bar" role="region" aria-label="Preview" lang="en" dir="ltr">
 <p><strong>Preview</strong> of “{title}”: not counted in the figures, no reminders.</p>
 <a href="/trainer">← Back to the lessons</a>
@@ -59,7 +85,9 @@ BANNER = """<div class="preview-bar" role="region" aria-label="Preview" lang="en
 """
 PREVIEW_CSS = '<link rel="stylesheet" href="/static/trainer-preview.css">\n</head>'
 CHAT_HEADER = "<header><h1>Coach</h1></header>"
-OFF = "Trainer pages are off: set COACH_TRAINER_TOKEN to use them."
+OFF = "Signing in with a token is off: set COACH_TRAINER_TOKEN to use it."
+# The signed-in person, once looked up for a request.
+STAFF: web.RequestKey[StaffPerson | None] = web.RequestKey("staff")
 
 
 class TrainerPreview:
@@ -74,8 +102,11 @@ class TrainerPreview:
         cookies: AbstractStorage,
         channel: Capabilities,
         chat: ChatPage | None = None,
+        staff: Staff | None = None,
     ) -> None:
-        """``channel``: the web chat, where previews open; ``chat``: its page."""
+        """``channel``: the web chat, where previews open; ``chat``: its page; ``token``:
+        the trainer token, or None when only invited staff sign in."""
+        self.staff = staff or Staff(service.store, service.clock, session_hours=SESSION_HOURS)
         self.channel = channel
         self.chat = chat
         self.service = service
@@ -86,14 +117,18 @@ class TrainerPreview:
         self.limits = limits
         self.cookies = cookies
         self.sentences = Sentences(catalogs, service.default_language)
-        self.figures = TrainerFigures(service.store, courses, catalogs, self._signed_in)
-        self.handoffs = HandoffPages(service.store, catalogs, self._signed_in)
-        self.translations = TranslationPages(catalogs.locales, catalogs, courses, self._signed_in)
+        self.figures = TrainerFigures(service.store, courses, catalogs, self.allows("trainer"))
+        self.handoffs = HandoffPages(service.store, catalogs, self.allows("coordinator"))
+        self.translations = TranslationPages(
+            catalogs.locales, catalogs, courses, self.allows("trainer")
+        )
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/trainer", self.index),
             web.post("/trainer/sign-in", self.sign_in),
+            web.get("/trainer/sign-in/{token}", self.link_page),
+            web.post("/trainer/sign-in/{token}", self.sign_in_by_link),
             web.post("/trainer/sign-out", self.sign_out),
             web.get("/trainer/preview", self.start),
             web.get("/trainer/preview/{lesson}/{language}", self.chat_page),
@@ -108,17 +143,47 @@ class TrainerPreview:
         """The old token-in-URL addresses lead to the sign-in, and keep nothing of the query."""
         raise web.HTTPFound("/trainer")
 
-    async def _signed_in(self, request: web.Request) -> bool:
-        if not self.token:
-            raise web.HTTPNotFound(text=OFF)
-        session = await self.cookies.load_session(request)
-        since = session.get("trainer_since")
-        return isinstance(since, int | float) and time.time() - since < SESSION_HOURS * 3600
+    async def who(self, request: web.Request) -> StaffPerson | None:
+        """The person signed in, with their role as it is now; None when nobody is."""
+        if STAFF not in request:
+            session = await self.cookies.load_session(request)
+            staff_id, token = session.get("staff"), session.get("token")
+            found = None
+            if isinstance(staff_id, int) and isinstance(token, str):
+                found = await self.staff.person(staff_id, token)
+            request[STAFF] = found
+        return request[STAFF]
+
+    def allows(self, role: str) -> SignedIn:
+        """A check for the pages of a role: False for nobody signed in (they are sent to the
+        sign-in), 403 for someone whose role does not open them."""
+        assert role in ROLES
+
+        async def allowed(request: web.Request) -> bool:
+            person = await self.who(request)
+            if person is None:
+                return False
+            if not holds(person.role, role):
+                log.info("staff %d refused a %s page", person.id, role)
+                text = REFUSED.format(
+                    head=HEAD, name=html.escape(person.name), role=person.role, who=FOR_ROLE[role]
+                )
+                raise web.HTTPForbidden(text=text, content_type="text/html")
+            return True
+
+        return allowed
+
+    async def is_admin(self, request: web.Request) -> bool:
+        """Whether an admin is signed in (``/metrics`` in a browser)."""
+        person = await self.who(request)
+        return person is not None and holds(person.role, "admin")
 
     async def index(self, request: web.Request) -> web.Response:
-        """The sign-in form, or every lesson with a link per language."""
-        if not await self._signed_in(request):
-            return _page(SIGN_IN.format(head=HEAD, note=""))
+        """The sign-in, or every lesson with a link per language."""
+        person = await self.who(request)
+        if person is None or not holds(person.role, "trainer"):
+            form = TOKEN_FORM if self.token else NO_TOKEN
+            return _page(SIGN_IN.format(head=HEAD, note="", form=form))
         rows = []
         for module in self.courses.course.modules:
             rows.append(f"<tr><th colspan=2>{html.escape(module.title)}</th></tr>")
@@ -129,7 +194,9 @@ class TrainerPreview:
                     f"<tr><td>{html.escape(lesson.title)}</td><td>{links}</td>"
                     f"<td>{figures}</td></tr>"
                 )
-        return _page(LESSONS.format(head=HEAD, nav=NAV, rows="".join(rows)))
+        who = WHO.format(name=html.escape(person.name), role=person.role)
+        page = LESSONS.format(head=HEAD, nav=nav(person), who=who, rows="".join(rows))
+        return _page(page, headers={"Cache-Control": "no-store"})
 
     def _link(self, lesson: str, code: str, current: bool = False) -> str:
         """A link to a preview in one language, its name in its own script and direction."""
@@ -143,7 +210,7 @@ class TrainerPreview:
         )
 
     async def sign_in(self, request: web.Request) -> web.Response:
-        """Check the token from the form; a right one opens a session cookie."""
+        """Check the trainer token from the form; a right one signs in as its admin."""
         if not self.token:
             raise web.HTTPNotFound(text=OFF)
         same_origin(request)
@@ -156,17 +223,41 @@ class TrainerPreview:
         if not secrets.compare_digest(given, self.token.encode()):
             log.info("trainer sign-in refused")
             note = "<p role=alert>This token is wrong. Please try again.</p>"
-            return _page(SIGN_IN.format(head=HEAD, note=note), status=403)
-        session = await self.cookies.new_session()
-        session["trainer_since"] = time.time()
-        log.info("trainer signed in")
+            page = SIGN_IN.format(head=HEAD, note=note, form=TOKEN_FORM)
+            return _page(page, status=403)
+        return await self._signed_in(request, await self.staff.with_shared_token())
+
+    async def link_page(self, request: web.Request) -> web.Response:
+        """A button, not the sign-in itself: link previews in chat apps open links too."""
+        return _page(LINK_PAGE.format(head=HEAD), headers={"Cache-Control": "no-store"})
+
+    async def sign_in_by_link(self, request: web.Request) -> web.Response:
+        """Use a single-use sign-in link: a session for its person, or a page saying why not."""
+        same_origin(request)
+        try:
+            self.limits.check("sign-in", request)
+        except Refused as refused:
+            return self.sentences.refused(request, refused)
+        signed = await self.staff.redeem(request.match_info["token"][:100])
+        if signed is None:
+            return _page(LINK_BAD.format(head=HEAD), status=403)
+        return await self._signed_in(request, signed)
+
+    async def _signed_in(self, request: web.Request, signed: Signed) -> web.Response:
+        session: Session = await self.cookies.new_session()
+        session["staff"] = signed.staff_id
+        session["token"] = signed.token
         signed_in = web.HTTPSeeOther("/trainer")
         await self.cookies.save_session(request, signed_in, session)
         raise signed_in
 
     async def sign_out(self, request: web.Request) -> web.Response:
+        """End the session here and in the database."""
         same_origin(request)
         session = await self.cookies.load_session(request)
+        token = session.get("token")
+        if isinstance(token, str):
+            await self.staff.sign_out(token)
         session.invalidate()
         signed_out = web.HTTPSeeOther("/trainer")
         await self.cookies.save_session(request, signed_out, session)
@@ -174,7 +265,7 @@ class TrainerPreview:
 
     async def start(self, request: web.Request) -> web.Response:
         """Start the lesson in a new conversation and open the chat on it."""
-        if not await self._signed_in(request):
+        if not await self.allows("trainer")(request):
             raise web.HTTPSeeOther("/trainer")
         lesson, language = request.query.get("lesson", ""), request.query.get("lang", "")
         credential = self.keys.issue()
@@ -191,7 +282,7 @@ class TrainerPreview:
 
     async def chat_page(self, request: web.Request) -> web.Response:
         """The chat page under the preview's banner: back to the lessons, other languages."""
-        if not await self._signed_in(request):
+        if not await self.allows("trainer")(request):
             raise web.HTTPSeeOther("/trainer")
         lesson = self.courses.course.lesson(request.match_info["lesson"])
         language = request.match_info["language"]
@@ -217,5 +308,13 @@ def same_origin(request: web.Request) -> None:
         raise web.HTTPForbidden(text="This form must be sent from the coach's own page.")
 
 
-def _page(body: str, status: int = 200) -> web.Response:
-    return web.Response(text=body, status=status, content_type="text/html")
+def nav(person: StaffPerson) -> str:
+    """The staff's menu: only the pages the person's role opens."""
+    links = [
+        f'<a href="{href}">{name}</a>' for href, name, role in LINKS if holds(person.role, role)
+    ]
+    return f"<nav>{chr(10).join(links)}</nav>"
+
+
+def _page(body: str, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", headers=headers)
