@@ -184,6 +184,7 @@ class Meter:
         self.wire = wire
         self.devtools = devtools
         self.phases: list[Phase] = []
+        self.shown = ""  # what the coach said the first lesson would cost, before it
         self._mark = self._now()
 
     def _now(self) -> tuple[int, int, int, int, int]:
@@ -261,6 +262,10 @@ async def walk(url: str, meter: Meter) -> None:
         meter.phase("to the first lesson")
 
         await tap(page, "Buttons and numbers")
+        cost = page.locator(".msg.bot", has_text="This lesson:").last
+        await cost.wait_for(timeout=15000)
+        meter.shown = await cost.inner_text()
+        await tap(page, "^▶️ Start$")
         await tap(page, "Next")
         await page.locator(".msg.bot img").last.wait_for(timeout=15000)
         await page.wait_for_function(
@@ -332,7 +337,23 @@ async def measure() -> list[str]:
         async with running(coach) as url, counting_proxy(url.split("//")[1], wire) as proxy:
             meter.phase("(starting)")
             await walk(proxy, meter)
-    return report([p for p in meter.phases if not p.name.startswith("(")])
+    phases = [p for p in meter.phases if not p.name.startswith("(")]
+    return [*report(phases), shown_against_measured(meter.shown, phases)]
+
+
+def shown_against_measured(shown: str, phases: list[Phase]) -> str:
+    """The size said before the first lesson, against what the lesson really moved."""
+    sizes = [float(n) for n in re.findall(r"([0-9]+(?:\.[0-9]+)?) kB", shown)]
+    lesson = next((p for p in phases if p.name == "first warm-up lesson"), None)
+    if not sizes or lesson is None:
+        return f"size shown before the first lesson: not found ({shown!r})"
+    said, moved = sum(sizes) * 1000, lesson.counted
+    off = (said - moved) / moved
+    verdict = "met" if abs(off) <= 0.10 else "NOT met"
+    return (
+        f"size shown before the first lesson: {said / 1000:.0f} kB; it moved "
+        f"{moved / 1000:.1f} kB: {off:+.0%} (within 10 %: {verdict})"
+    )
 
 
 async def run() -> None:

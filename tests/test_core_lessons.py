@@ -264,25 +264,60 @@ def test_a_lesson_whose_step_was_removed_starts_again() -> None:
     assert said == ["📘 First steps — about 2 min. Download: 3 kB.", "Hello there."]
 
 
-def test_before_a_lesson_the_learner_sees_its_download_size_and_can_skip_pictures() -> None:
+def shipped_course_in_english() -> CoreJourney:
     from bot.course.holder import CourseHolder
     from tests.conftest import ROOT
 
     journey = CoreJourney(course=CourseHolder.load(ROOT / "curriculum").course)
     journey.send(command("start"))
     journey.send(button("lang:en"))
+    return journey
+
+
+def test_before_a_lesson_with_pictures_the_learner_sees_its_cost_and_chooses() -> None:
+    journey = shipped_course_in_english()
     said = journey.send(button("les:warmup-buttons"))
-    assert said[0].startswith("📘 Buttons and numbers — about 3 min. Download: ")
-    assert "without pictures" in said[0]
-    journey.send(text("1"))
+    assert said == [
+        "📘 Buttons and numbers — about 3 min. This lesson: about 4 kB (text) + 1 kB (1 picture)."
+    ]
+    assert journey.buttons() == ["▶️ Start", "Start without pictures", "Not now"]
+    assert "lesson_started" not in journey.records()
+    said = journey.send(text("1"))  # Start: the first step, the cost not said again
+    assert said[0].startswith("Hello! 👋") and "lesson_started" in journey.records()
+    journey.send(text("1"))  # Next: the step with the picture
     assert journey.replies()[-1].media is not None
-    journey.send(command("menu"))
-    journey.send(button("data"))
+
+
+def test_starting_without_pictures_saves_data_from_then_on() -> None:
+    journey = shipped_course_in_english()
+    journey.send(button("les:warmup-buttons"))
+    said = journey.send(text("2"))
+    assert said[0].startswith("Pictures and sounds are off")
     assert journey.state.text_only
-    assert journey.buttons()[-1] == "Pictures on"
-    said = journey.send(button("les:warmup-buttons"))
     journey.send(text("1"))
     assert all(reply.media is None for reply in journey.replies())
+    journey.send(command("menu"))
+    assert journey.buttons()[-1] == "Pictures on"
+    said = journey.send(button("les:data-wifi-vs-mobile"))  # straight in: nothing to choose
+    assert said[0].startswith("📘 ") and "Download: " in said[0]
+
+
+def test_not_now_goes_back_to_the_module_and_starts_nothing() -> None:
+    journey = shipped_course_in_english()
+    journey.send(button("les:warmup-buttons"))
+    journey.send(text("3"))
+    assert "Buttons and numbers (3 min)" in journey.buttons()
+    assert "warmup-buttons" not in journey.state.progress
+
+
+def test_a_lesson_of_text_only_or_one_begun_starts_at_once() -> None:
+    journey = shipped_course_in_english()
+    said = journey.send(button("les:warmup-reply"))
+    assert said[0].startswith("📘 ") and "Download: " in said[0]
+    journey.send(button("les:warmup-buttons"))
+    journey.send(text("1"))  # started
+    said = journey.send(button("les:warmup-buttons"))  # back to it later
+    assert said[0] == "Welcome back to “Buttons and numbers”."
 
 
 def test_group_talk_during_a_task_or_after_stop_gets_no_answer() -> None:

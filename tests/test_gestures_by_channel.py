@@ -153,7 +153,8 @@ async def test_the_web_chat_gives_a_lesson_picture_its_description(
             await learner.says("/start")
             await learner.taps("English")
             await learner.taps("Basics")
-            await learner.taps("Where we meet (1 min)")
+            await learner.taps("Where we meet (1 min)")  # its cost, and the choice
+            await learner.taps("▶️ Start")
             pictured = [m for m in learner.last if m["media"]]
             assert pictured[0]["text"] == "We meet at the library."
             assert pictured[0]["media"] == {

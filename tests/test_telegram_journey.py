@@ -149,7 +149,8 @@ async def test_a_lesson_picture_is_uploaded_once_then_sent_by_its_telegram_id(
             await learner.says("/start")
             await learner.taps("English")
             await learner.taps("Basics")
-            said = await learner.taps("Buttons (1 min)")
+            await learner.taps("Buttons (1 min)")  # its cost, and the choice
+            said = await learner.taps("▶️ Start")
             assert said[-1] == "Buttons are under my message."
             assert learner.buttons() == ["Next ➡️"]
             return learner.last[-1]

@@ -134,7 +134,8 @@ async def test_a_lesson_picture_is_uploaded_once_and_again_when_whatsapp_forgot_
         async def sees_the_picture(wa_id: str) -> str | None:
             learner = WhatsAppLearner(coach, graph, wa_id, "Someone")
             await starts_basics(learner)
-            said = await learner.taps("Buttons (1 min)")
+            await learner.taps("Buttons (1 min)")  # its cost, and the choice
+            said = await learner.taps("▶️ Start")
             assert said[-2:] == ["", "Buttons are under my message.\n\n1. Next ➡️"]
             return learner.last[-2].media_id
 
@@ -191,18 +192,19 @@ async def test_the_size_before_a_lesson_counts_the_picture_as_whatsapp_keeps_it(
         async def intro(wa_id: str) -> str:
             learner = WhatsAppLearner(coach, graph, wa_id, "Someone")
             await starts_basics(learner)
-            said = await learner.taps("Buttons (1 min)")
-            return next(line for line in said if line.startswith("📘"))
+            [said] = await learner.taps("Buttons (1 min)")
+            await learner.taps("▶️ Start")  # the picture is uploaded and sent
+            return said.split("\n\n")[0]
 
         texts = len(b"Buttons are under my message.You saw a picture.") + 2 * 500
-        shipped = texts + len(SAMPLE_PNG) + 2000  # before any upload: the shipped file
+        shipped = len(SAMPLE_PNG) + 2000  # before any upload: the shipped file
         assert await intro("33600000001") == (
-            f"📘 Buttons — about 1 min. Download: {-(-shipped // 1000)} kB, "
-            f"or {-(-texts // 1000)} kB without pictures."
+            f"📘 Buttons — about 1 min. This lesson: about {-(-texts // 1000)} kB (text) + "
+            f"{-(-shipped // 1000)} kB (1 picture)."
         )
         assert (await media_row(coach, "media/buttons.png")).kept_size == 60_000
         assert await intro("33600000002") == (
-            "📘 Buttons — about 1 min. Download: 64 kB, or 2 kB without pictures."
+            "📘 Buttons — about 1 min. This lesson: about 2 kB (text) + 62 kB (1 picture)."
         )
 
 

@@ -8,7 +8,8 @@ from bot.core import payloads
 from bot.core.effects import Effect, Record, Reply
 from bot.core.groups import PRIVATE_HANDOFF, help_in_private
 from bot.core.handoff import ask_for_person, handoff_button, leave_relay, pending_question
-from bot.core.lesson import Outcome, Position, advance, answer_quiz, position, start_lesson
+from bot.core.lesson import Outcome, Position, advance, answer_quiz, position
+from bot.core.lesson_gate import go, open_lesson
 from bot.core.menus import language_choice, main_menu, module_menu, progress_report
 from bot.core.numbers import payload_number
 from bot.core.reminders import nudge_button, review_answer, set_timezone, timezone_choice
@@ -71,7 +72,11 @@ def press(turn: Turn, raw: str) -> Outcome:
     elif action == "les":
         lesson = course.lesson(args[0])
         if lesson is not None:
-            return start_lesson(state, lesson, turn.now, turn.transfer)
+            return open_lesson(state, lesson, turn.now, turn.transfer)
+    elif action in ("go", "gonp"):
+        lesson = course.lesson(args[0])
+        if lesson is not None:
+            return go(state, lesson, turn.now, turn.transfer, pictures=action == "go")
     else:
         at = position(state, course)
         if at is not None and (at.lesson.id, at.step.id) == args[:2]:

@@ -25,7 +25,9 @@ class Capabilities:
     ``sends``: the media kinds it can send (``image``, ``audio``, ``copy`` of a learner's
     own message); other media are left out and the text still goes.
     ``message_bytes`` / ``media_overhead``: about what the learner's phone downloads around
-    one message and besides each file's own bytes, for the data a lesson is said to cost.
+    one message and besides each file's own bytes, for the data a lesson is said to cost;
+    ``downloads``: the media kinds that reach the phone as files (by default all it sends;
+    a bridged group gets a link or a few words instead).
     """
 
     name: str
@@ -42,6 +44,7 @@ class Capabilities:
     group_per_minute: int | None = None
     message_bytes: int = MESSAGE_BYTES
     media_overhead: int = 0
+    downloads: frozenset[str] | None = None
 
     def fits_buttons(self, count: int) -> bool:
         if self.buttons is Buttons.NONE or count == 0:

@@ -68,6 +68,15 @@ def media_bytes(lesson: Lesson, transfer: Transfer) -> int:
     )
 
 
+def media_files(lesson: Lesson, transfer: Transfer) -> int:
+    """How many of the lesson's files the channel sends."""
+    return sum(
+        1
+        for step in lesson.steps
+        if isinstance(step, MessageStep) and step.media and transfer.media_bytes(step.media)
+    )
+
+
 def download_bytes(lesson: Lesson, transfer: Transfer, media: bool) -> int:
     """About what a lesson costs in data on this channel, with or without its media."""
     return text_bytes(lesson, transfer) + (media_bytes(lesson, transfer) if media else 0)

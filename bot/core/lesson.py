@@ -121,16 +121,29 @@ def option_order(seed: int, lesson_id: str, step_id: str, count: int) -> tuple[i
     return tuple(sorted(range(count), key=rank))
 
 
+def resuming(state: LearnerState, lesson: Lesson) -> int | None:
+    """The index of the step a learner left this lesson at, if they are in the middle of it."""
+    progress = state.lesson_progress(lesson.id)
+    if progress is None or progress.status is not LessonStatus.STARTED or not progress.step_id:
+        return None
+    return lesson.step_index(progress.step_id)
+
+
 def start_lesson(
-    state: LearnerState, lesson: Lesson, now: datetime, transfer: Transfer = GENERIC
+    state: LearnerState,
+    lesson: Lesson,
+    now: datetime,
+    transfer: Transfer = GENERIC,
+    *,
+    introduced: bool = False,
 ) -> Outcome:
     """Start a lesson, resume it where the learner left it, or take it again when done;
-    ``transfer``: how the learner's channel moves it, for the size shown before it."""
+    ``transfer``: how the learner's channel moves it, for the size shown before it (unless
+    ``introduced``: the learner saw it and chose to start)."""
     progress = state.lesson_progress(lesson.id)
-    step_index = lesson.step_index(progress.step_id) if progress and progress.step_id else None
-    resumed = progress is not None and progress.status is LessonStatus.STARTED
-    resumed = resumed and step_index is not None
-    if progress is None or not resumed or step_index is None:
+    step_index = resuming(state, lesson)
+    resumed = step_index is not None
+    if progress is None or step_index is None:
         progress = LessonProgress(lesson.id, LessonStatus.STARTED, lesson.steps[0].id, 0, now)
         step_index = 0
     state = replace(state.with_progress(progress), current_lesson=lesson.id)
@@ -141,7 +154,8 @@ def start_lesson(
         intro = lesson_intro(lesson, state.text_only, transfer)
         record = Record("lesson_started", {"lesson": lesson.id})
     first = show_step(lesson, lesson.steps[step_index], state)
-    return state, [record, Reply((intro,)), *first]
+    said = [] if introduced and not resumed else [Reply((intro,))]
+    return state, [record, *said, *first]
 
 
 def lesson_intro(lesson: Lesson, text_only: bool, transfer: Transfer = GENERIC) -> Msg:

@@ -22,6 +22,15 @@ def lesson(lesson_id: str) -> str:
     return f"les:{lesson_id}"
 
 
+def go(lesson_id: str) -> str:
+    """Start the lesson, its cost seen."""
+    return f"go:{lesson_id}"
+
+
+def go_without_pictures(lesson_id: str) -> str:
+    return f"gonp:{lesson_id}"
+
+
 def next_step(lesson_id: str, step_id: str) -> str:
     return f"next:{lesson_id}/{step_id}"
 
@@ -77,6 +86,8 @@ _ARITY = {
     "lang": 1,
     "mod": 1,
     "les": 1,
+    "go": 1,
+    "gonp": 1,
     "next": 2,
     "skip": 2,
     "unc": 2,

@@ -25,7 +25,9 @@ def transfer_of(channel: Capabilities, kept: dict[str, tuple[int, int]]) -> Tran
     return Transfer(
         message_bytes=channel.message_bytes,
         media_overhead=channel.media_overhead,
-        sends=frozenset(channel.sends & {"image", "audio"}),
+        sends=frozenset(
+            (channel.sends if channel.downloads is None else channel.downloads) & {"image", "audio"}
+        ),
         kept=kept,
     )
 

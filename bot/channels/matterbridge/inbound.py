@@ -37,6 +37,7 @@ CHANNEL = Capabilities(
         }
     ),
     sends=frozenset({"image", "audio"}),  # as a link or a few words: see the delivery
+    downloads=frozenset(),  # so no file is counted in the data a lesson costs
     can_edit=False,
     groups=True,
     # The sender's count for one gateway; the delivery keeps the group's own limit per
