@@ -546,7 +546,7 @@ async def engine_part(url: str, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
         await engine.dispose()
 
 
-async def run(sizes: tuple[int, ...], naive: bool) -> dict[str, Any]:
+async def run(sizes: tuple[int, ...] = SIZES, naive: bool = False) -> dict[str, Any]:
     """Every part, one after the other; each measured sweep is a fresh child process."""
     started = time.perf_counter()
     say(f"== reminder sweep, batch {BATCH}, {DUE_PERCENT} % of the learners due ==")

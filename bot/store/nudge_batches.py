@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -109,11 +109,13 @@ async def claim(session: AsyncSession, read: Sequence[DueLearner], lock: bool) -
     elsewhere, in their own turn or by another sweep, are skipped, never waited for."""
     if not read:
         return set()
-    pairs = [(learner.id, learner.version) for learner in read]
-    query = select(LEARNERS.c.id).where(tuple_(LEARNERS.c.id, LEARNERS.c.version).in_(pairs))
+    versions = {learner.id: learner.version for learner in read}
+    # By id alone, so that both engines find the rows by their primary key.
+    query = select(LEARNERS.c.id, LEARNERS.c.version).where(LEARNERS.c.id.in_(list(versions)))
     if lock:
         query = query.with_for_update(skip_locked=True)
-    return set(await (await session.connection()).scalars(query))
+    found = await (await session.connection()).execute(query)
+    return {row.id for row in found if versions[row.id] == row.version}
 
 
 async def _progress(
