@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -273,3 +274,20 @@ async def test_the_staff_commands_invite_list_change_and_remove(
         assert "removed" in (await run("list")).output
     finally:
         await client.close()
+
+
+async def test_a_session_ends_after_its_hours(coach: Coach) -> None:
+    now = [utc_now()]
+    staff = Staff(coach.store, lambda: now[0], session_hours=12)
+    link = await staff.invite("Tina", "trainer")
+    signed = await staff.redeem(link.token)
+    assert signed is not None and await staff.redeem(link.token) is None
+    now[0] += timedelta(hours=11)
+    person = await staff.person(signed.staff_id, signed.token)
+    assert person is not None and (person.name, person.role) == ("Tina", "trainer")
+    assert await staff.person(signed.staff_id + 1, signed.token) is None  # another's id
+    now[0] += timedelta(hours=2)
+    assert await staff.person(signed.staff_id, signed.token) is None
+    late = await staff.invite("Cody", "coordinator")
+    now[0] += timedelta(days=8)
+    assert await staff.redeem(late.token) is None  # a link lasts 7 days
