@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from babel.messages.pofile import read_po
+from babel.messages.catalog import Message
+from babel.messages.pofile import read_po, write_po
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build
-from bot.translations.work import one_flag_line
+from bot.translations.work import digest, one_flag_line, text_key
 from tests.conftest import ROOT, settings_for
 
 FORM = re.compile(
@@ -199,6 +200,25 @@ async def test_catalog_text_is_escaped(trainer: TestClient[Any, Any], locales: P
     assert "<td>admin-ameli-caf</td><td></td><td>title</td>" in page
 
 
+async def test_a_lesson_text_is_marked_in_its_catalog(
+    trainer: TestClient[Any, Any], locales: Path
+) -> None:
+    po = locales / "fr" / "LC_MESSAGES" / "curriculum.po"
+    before = po.read_bytes()
+    await signs_in(trainer)
+    query = {"domain": "curriculum", "show": "unreviewed", "page": "5"}
+    page = await (await trainer.get("/trainer/translations/fr", params=query)).text()
+    domain, key, seen = FORM.findall(page)[-1]
+    marked = await trainer.post(
+        "/trainer/translations/fr/reviewed",
+        data={"domain": domain, "key": key, "seen": seen, "show": "unreviewed", "page": "5"},
+        headers=SAME_SITE,
+        allow_redirects=False,
+    )
+    assert marked.status == 303
+    assert changed_lines(before, po.read_bytes()) == ["-#, unreviewed"]
+
+
 async def test_pages_are_for_signed_in_trainers_only(
     trainer: TestClient[Any, Any], locales: Path
 ) -> None:
@@ -319,3 +339,70 @@ def test_only_one_flag_line_may_change() -> None:
     assert not one_flag_line(before, before)
     assert not one_flag_line(before, [before[0], 'msgid "a"', 'msgstr "B"', *before[3:]])
     assert not one_flag_line(before, before[1:2] + before[3:])
+
+
+def prepare_french(po: Path) -> list[Message]:
+    """One draft made fuzzy (for an older source), one reviewed, one left untranslated."""
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    drafts = [m for m in catalog if m.id and "unreviewed" in m.flags and not m.pluralizable]
+    drafts[0].flags.add("fuzzy")
+    drafts[0].previous_id = ["An older <source>"]
+    drafts[1].flags.discard("unreviewed")
+    drafts[2].string = ""
+    with po.open("wb") as handle:
+        write_po(handle, catalog, width=76, include_previous=True)
+    return drafts[:3]
+
+
+async def test_fuzzy_missing_and_reviewed_texts_are_listed_apart(
+    trainer: TestClient[Any, Any], locales: Path
+) -> None:
+    po = locales / "fr" / "LC_MESSAGES" / "messages.po"
+    fuzzy, reviewed, missing = prepare_french(po)
+    expected = expected_counts(po)
+    assert expected["fuzzy"] == expected["reviewed"] == expected["missing"] == 1
+    await signs_in(trainer)
+    shown = await counts_of(trainer, "fr")
+    for state in ("missing", "fuzzy", "unreviewed", "reviewed"):
+        assert shown[f"interface texts: {state}"] == str(expected[state])
+    for state, message in (("fuzzy", fuzzy), ("reviewed", reviewed), ("missing", missing)):
+        page = await (await trainer.get("/trainer/translations/fr", params={"show": state})).text()
+        assert html.escape(str(message.id)) in page and "Mark reviewed" not in page
+        rows = await table(trainer, "/trainer/translations/fr/texts.csv", show=state)
+        assert [row[2] for row in rows[1:]] == [message.id]
+    page = await (await trainer.get("/trainer/translations/fr", params={"show": "fuzzy"})).text()
+    assert "was made for: An older &lt;source&gt;" in page
+    before = po.read_bytes()
+    refused = await trainer.post(
+        "/trainer/translations/fr/reviewed",
+        data={
+            "domain": "messages",
+            "key": text_key(None, str(fuzzy.id)),
+            "seen": digest(str(fuzzy.string)),
+        },
+        headers=SAME_SITE,
+    )
+    assert refused.status == 409 and "not fuzzy" in await refused.text()
+    assert po.read_bytes() == before
+
+
+async def test_a_catalog_in_another_form_is_not_rewritten(
+    trainer: TestClient[Any, Any], locales: Path
+) -> None:
+    """Written by another tool (here: without wrapping), saving it would change more lines."""
+    po = locales / "fr" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text()
+    unwrapped = text.replace('"\n"', "", 1)  # joins the first wrapped string's first two lines
+    assert unwrapped != text
+    po.write_text(unwrapped)
+    await signs_in(trainer)
+    page = await (await trainer.get("/trainer/translations/fr")).text()
+    domain, key, seen = FORM.findall(page)[-1]
+    refused = await trainer.post(
+        "/trainer/translations/fr/reviewed",
+        data={"domain": domain, "key": key, "seen": seen},
+        headers=SAME_SITE,
+    )
+    assert refused.status == 409 and "make translations" in await refused.text()
+    assert po.read_text() == unwrapped

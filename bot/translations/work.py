@@ -12,6 +12,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections import Counter
@@ -21,7 +22,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po, unescape, write_po
 
 from bot.translations.entries import message_problems, sources_of, translations_of
 
@@ -29,6 +30,7 @@ DOMAINS = ("messages", "curriculum")
 STATES = ("missing", "fuzzy", "unreviewed", "reviewed")
 UNREVIEWED = "unreviewed"
 WIDTH = 76  # pybabel's default, which `make translations` keeps
+QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,19 @@ def read_catalog(path: Path, code: str | None) -> Catalog | None:
         return read_po(handle, locale=code)
 
 
+def previous_source(message: Message) -> str:
+    """The source a fuzzy translation was made for, from its ``#| msgid`` lines (which Babel
+    reads as a comment, and writes back as ``# | msgid``)."""
+    found: list[str] = []
+    for comment in message.user_comments:
+        keyword, _, rest = comment[2:].partition(" ")
+        if comment.startswith("| ") and keyword in ("msgid", "msgid_plural"):
+            found.append(rest)
+        elif comment.startswith("| ") and found:  # wrapped like any comment
+            found[-1] += " " + comment[2:]
+    return " / ".join("".join(unescape(part) for part in QUOTED.findall(text)) for text in found)
+
+
 def catalogue(locales: Path, code: str, domain: str) -> Catalogue:
     """Every text of the template, then any the catalog has that the template lacks."""
     own = read_catalog(catalog_path(locales, code, domain), code)
@@ -127,7 +142,7 @@ def _entry(own: Message | None, source: Message, forms: int) -> Entry:
     sources = tuple(sources_of(source))
     blank = ("",) * (forms if len(sources) > 1 else 1)
     translations = tuple(translations_of(own)) if own else blank
-    previous = " / ".join(str(text) for text in (own.previous_id if own else ()) if text)
+    previous = previous_source(own) if own is not None and own.fuzzy else ""
     return Entry(
         source.context,
         sources,
