@@ -90,10 +90,11 @@ class Store:
         """Commits when the block ends normally, rolls back on any error.
 
         On SQLite it first waits for this process's turn to write (``writing``), held until
-        the commit or rollback is done: the process's writers take SQLite's lock one after
-        the other, in the order they came, none of them polling for it.
+        the commit or rollback is done (not while the connection goes back to the pool):
+        the process's writers take SQLite's lock one after the other, in the order they
+        came, none of them polling for it.
         """
-        async with writing(self.engine), self._sessions() as session, session.begin():
+        async with self._sessions() as session, writing(self.engine), session.begin():
             yield UnitOfWork(session, self._postgres)
 
     @asynccontextmanager
