@@ -1,7 +1,7 @@
 """Translation work for signed-in trainers: per language, what is missing, fuzzy or unreviewed.
 
 ``/trainer/translations`` counts every language's texts in both catalogs; each count leads to
-``/trainer/translations/<lang>?domain=messages|curriculum&show=missing|fuzzy|unreviewed|all``:
+``/trainer/translations/<lang>?domain=messages|curriculum&show=missing|fuzzy|unreviewed|…``:
 the English source and the translation side by side, 100 texts a page, and the whole list as
 ``/trainer/translations/<lang>/texts.csv`` with the same query. A draft is marked reviewed by
 a form that removes its ``unreviewed`` flag from the ``.po`` file: the catalogs stay the only
@@ -137,7 +137,8 @@ class TranslationPages:
         shown = request.query.get("show", "all")
         if domain not in DOMAINS or shown not in SHOWN:
             raise web.HTTPBadRequest(
-                text="domain is messages or curriculum; show is missing, fuzzy, unreviewed or all."
+                text="domain: messages or curriculum; "
+                "show: missing, fuzzy, unreviewed, reviewed or all."
             )
         found = await self.catalogue(code, domain)
         if found is None:

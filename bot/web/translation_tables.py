@@ -150,6 +150,7 @@ def html_page_of(
         for cell in (*context, "English", html.escape(name), "state", "")
     )
     first = (number - 1) * PAGE_SIZE
+    shown_range = f"Texts {first + 1}–{first + len(rows)} of {total}" if rows else f"{total} texts"
     body = [
         entry_row(
             entry, domain, code, rtl, found.plural_examples, (shown, number) if can_mark else None
@@ -169,8 +170,8 @@ def html_page_of(
         f'<p><a href="{html.escape(_list_href(code, other, shown))}">'
         f"Show the {DOMAIN_NAMES[other]} instead</a></p>"
         f'<nav aria-label="Which texts">{filters}</nav>{note}'
-        f'<table id="texts"><caption>Texts {first + 1 if rows else 0}–{first + len(rows)} '
-        f'of {total} <a class="csv" href="{csv_href}" download>CSV, all {total}</a></caption>'
+        f'<table id="texts"><caption>{shown_range} '
+        f'<a class="csv" href="{csv_href}" download>CSV, all {total}</a></caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         + pages(code, domain, shown, number, total)
         + RESTART
