@@ -102,6 +102,8 @@ async def test_the_counts_are_those_of_the_catalogs(
     trainer: TestClient[Any, Any], locales: Path
 ) -> None:
     await signs_in(trainer)
+    index = await (await trainer.get("/trainer")).text()
+    assert '<a href="/trainer/translations">Translation work</a>' in index
     page = await (await trainer.get("/trainer/translations")).text()
     assert '<bdi lang="ar" dir="rtl">العربية</bdi>' in page
     assert "/trainer/translations/fr?domain=curriculum&amp;show=unreviewed" in page
