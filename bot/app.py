@@ -19,9 +19,11 @@ from bot.channels.registry import build_channels, known_channels
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
 from bot.config import Settings
+from bot.core.channel import Capabilities
 from bot.core.handoff import HELP_WORDS
 from bot.core.privacy import FORGET_WORDS
 from bot.core.reminders import STOP_WORDS
+from bot.core.rules import Rules
 from bot.core.text import Msg
 from bot.course.holder import CourseHolder
 from bot.delivery.limits import Limits, RateLimiter
@@ -79,15 +81,7 @@ def build(settings: Settings) -> Coach:
     courses = CourseHolder.load(settings.curriculum_path)
     catalogs = Catalogs(settings.locales_path, settings.languages, settings.fallback_language)
     store = Store(create_engine(settings.database_url, settings.database_timeout_seconds))
-    rules = settings.rules(
-        catalogs.names(), words(catalogs, HELP_WORDS), words(catalogs, STOP_WORDS)
-    )
-    rules = replace(
-        rules,
-        forget_words=words(catalogs, FORGET_WORDS),
-        request_kept_days=settings.retention_handoff_days,
-        draft_languages=catalogs.drafts,
-    )
+    rules = core_rules(settings, catalogs)
     service = CoachService(
         store, courses, catalogs, rules, default_language=settings.default_language
     )
@@ -111,21 +105,55 @@ def build(settings: Settings) -> Coach:
         settings, service, catalogs, store, desk, Volunteers(store, utc_now), plumbing, utc_now
     )
     channels = build_channels(wiring)
+    app = web_app(wiring, channels)
+    coach = Coach(settings, courses, catalogs, store, service, app, channels, desk=desk)
+    add_jobs(coach, rules, capabilities)
+    return coach
+
+
+def core_rules(settings: Settings, catalogs: Catalogs) -> Rules:
+    """The core's rules, with the words of every catalog and which languages are drafts."""
+    rules = settings.rules(
+        catalogs.names(), words(catalogs, HELP_WORDS), words(catalogs, STOP_WORDS)
+    )
+    return replace(
+        rules,
+        forget_words=words(catalogs, FORGET_WORDS),
+        request_kept_days=settings.retention_handoff_days,
+        draft_languages=catalogs.drafts,
+    )
+
+
+def web_app(wiring: Wiring, channels: dict[str, ChannelParts]) -> web.Application:
+    """Every page and route: the channels', the trainers', the desk's and the operators'."""
+    settings, service, catalogs, plumbing = (
+        wiring.settings,
+        wiring.service,
+        wiring.catalogs,
+        wiring.plumbing,
+    )
+    store, courses = wiring.store, service.courses
     trainers = trainer_pages(
         settings, service, courses, catalogs, channels["web"].capabilities, plumbing
     )
     routes = [route for parts in channels.values() for route in parts.routes]
     sentences = Sentences(catalogs, settings.default_language)
     media = {name: parts.media for name, parts in channels.items() if parts.media}
-    desk_routes = desk_pages(settings, desk, catalogs, plumbing, media).routes()
+    desk_routes = desk_pages(settings, wiring.desk, catalogs, plumbing, media).routes()
     pushed = [name for name, parts in channels.items() if parts.delivery]
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     operations = Operations(store, courses, pushed, utc_now, metrics_token, trainers.is_admin)
     desk_routes += operations.routes()  # /metrics, /readyz
-    app = make_app(
+    return make_app(
         settings, store, plumbing, sentences, [*routes, *trainers.routes(), *desk_routes]
     )
-    coach = Coach(settings, courses, catalogs, store, service, app, channels, desk=desk)
+
+
+def add_jobs(coach: Coach, rules: Rules, capabilities: dict[str, Capabilities]) -> None:
+    """The clock's jobs, and the sender when a channel pushes its messages."""
+    settings, store, catalogs, courses = coach.settings, coach.store, coach.catalogs, coach.courses
+    desk, service = coach.desk, coach.service
+    assert desk is not None
     nudges = NudgeSweep(store, courses, catalogs, rules, capabilities, batch=settings.nudge_batch)
     coach.jobs.append(
         IntervalJob("nudge-sweep", settings.nudge_sweep_seconds, partial(sweep, nudges, utc_now))
@@ -140,7 +168,7 @@ def build(settings: Settings) -> Coach:
     retention = Retention(store, catalogs, capabilities, policy)
     every = settings.retention_sweep_seconds
     coach.jobs.append(IntervalJob("retention", every, partial(sweep, retention, utc_now)))
-    deliveries = {name: parts.delivery for name, parts in channels.items() if parts.delivery}
+    deliveries = {name: p.delivery for name, p in coach.channels.items() if p.delivery}
     if deliveries:
         coach.sender = make_sender(settings, store, deliveries)
         service.on_outbox = nudges.on_outbox = desk.on_outbox = coach.sender.wake
@@ -150,7 +178,6 @@ def build(settings: Settings) -> Coach:
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, outbox))
         erased = partial(sweep, ErasureFollowUp(store), utc_now)
         coach.jobs.append(IntervalJob("erasure-follow-up", settings.outbox_sweep_seconds, erased))
-    return coach
 
 
 def make_sender(settings: Settings, store: Store, deliveries: dict[str, Delivery]) -> OutboxSender:
