@@ -64,7 +64,11 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         words = tg.send_text(nadia_user, "Forget me")
         assert await nadia._after(words) == [QUESTION]
         alerts_to_omar = len(tg.sent(omar_user.id))
-        assert await nadia.taps("Yes, erase everything") == [DONE]
+        yes = tg.press(nadia_user, *nadia.button("Yes, erase everything"))
+        assert await nadia._after(yes) == [DONE]
+        # The press is answered once the request is back in the queue, after the answer.
+        query = str(yes["callback_query"]["id"])
+        await tg.wait_until(lambda: any(a.id == query for a in tg.answered_callbacks))
         await drained(coach)
 
         assert await _volunteer(coach) == ("", None, False)
