@@ -181,25 +181,7 @@ class OutboxSender:
         """Send one message; False when the chat's later messages must wait."""
         delivery = self.deliveries[message.channel]
         chat_key = f"{message.channel}:{message.chat_id}"
-        group = delivery.is_group(message.chat_id)
-        rate = None if group else self.chat_rates.get(message.channel)
-        wait = self.limiter.chat_wait(chat_key, group, rate, message.channel)
-        if wait > 0 and (
-            wait > self.hold_seconds or self.limiter.clock() - started > self.hold_seconds
-        ):
-            # Waiting here would hold up every other chat of this batch: wait in the outbox.
-            until = self.clock() + timedelta(seconds=wait)
-            await self.queue.retry(message.id, until, "rate limit", attempt=False)
-            return False
-        if not await self.limiter.acquire(
-            chat_key,
-            group,
-            lambda: self._stopping,
-            rate=rate,
-            channel=message.channel,
-            total=self.channel_totals.get(message.channel),
-        ):
-            await self.queue.release([message.id])  # stopping: the next sender sends it
+        if not await self._its_turn(message, chat_key, delivery.is_group(message.chat_id), started):
             return False
         try:
             async with self._slots:
@@ -237,6 +219,31 @@ class OutboxSender:
             return True
         await self.queue.sent(message.id, platform_id, self.clock())
         send_result(message.channel, "sent")
+        return True
+
+    async def _its_turn(
+        self, message: OutboundMessage, chat_key: str, group: bool, started: float
+    ) -> bool:
+        """Wait for the chat's and the channel's limits; False when the message must wait in
+        the outbox instead (it would hold up the batch's other chats, or the sender stops)."""
+        rate = None if group else self.chat_rates.get(message.channel)
+        wait = self.limiter.chat_wait(chat_key, group, rate, message.channel)
+        if wait > 0 and (
+            wait > self.hold_seconds or self.limiter.clock() - started > self.hold_seconds
+        ):
+            until = self.clock() + timedelta(seconds=wait)
+            await self.queue.retry(message.id, until, "rate limit", attempt=False)
+            return False
+        if not await self.limiter.acquire(
+            chat_key,
+            group,
+            lambda: self._stopping,
+            rate=rate,
+            channel=message.channel,
+            total=self.channel_totals.get(message.channel),
+        ):
+            await self.queue.release([message.id])  # stopping: the next sender sends it
+            return False
         return True
 
     async def _transient(self, message: OutboundMessage, error: str) -> bool:
