@@ -55,19 +55,7 @@ def templates(
         for code in languages
     ]
     if submit:
-        if not settings.whatsapp_token or not settings.whatsapp_business_account_id:
-            typer.echo(
-                "Set COACH_WHATSAPP_TOKEN and COACH_WHATSAPP_BUSINESS_ACCOUNT_ID (the WhatsApp "
-                "Business Account id, in WhatsApp Manager) to submit the templates.",
-                err=True,
-            )
-            raise typer.Exit(2)
-        lines = asyncio.run(submit_templates(settings, bodies))
-        for line in lines:
-            typer.echo(line)
-        refused = sum(1 for line in lines if ": refused" in line)
-        typer.echo(f"{len(lines) - refused} submitted (Meta reviews them), {refused} refused.")
-        raise typer.Exit(1 if refused else 0)
+        _submit(settings, bodies)
     if as_json:
         typer.echo(json.dumps(bodies, ensure_ascii=False, indent=2))
         return
@@ -92,6 +80,23 @@ def templates(
             f"WhatsApp has no templates in {', '.join(missing)}: those learners get the "
             f"{settings.fallback_language} templates."
         )
+
+
+def _submit(settings: Settings, bodies: list[dict[str, Any]]) -> None:
+    """Submit every template; exits 1 when Meta refused any, 2 when it cannot be asked."""
+    if not settings.whatsapp_token or not settings.whatsapp_business_account_id:
+        typer.echo(
+            "Set COACH_WHATSAPP_TOKEN and COACH_WHATSAPP_BUSINESS_ACCOUNT_ID (the WhatsApp "
+            "Business Account id, in WhatsApp Manager) to submit the templates.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    lines = asyncio.run(submit_templates(settings, bodies))
+    for line in lines:
+        typer.echo(line)
+    refused = sum(1 for line in lines if ": refused" in line)
+    typer.echo(f"{len(lines) - refused} submitted (Meta reviews them), {refused} refused.")
+    raise typer.Exit(1 if refused else 0)
 
 
 async def submit_templates(settings: Settings, bodies: list[dict[str, Any]]) -> list[str]:
