@@ -71,7 +71,7 @@ class TelegramVolunteer:
         """Presses a button; what the coach said after, and ``notice``: the alert shown."""
         update = self.tg.press(self.user, *self.button(label, on))
         said = await self._after(update)
-        query, answers = str(update["callback_query"]["id"]), self.tg.answered_callbacks
-        await self.tg.wait_until(lambda: any(a.id == query for a in answers))
-        self.notice = next(a.text for a in answers if a.id == query)
+        query = str(update["callback_query"]["id"])  # the answers are read anew each time
+        await self.tg.wait_until(lambda: any(a.id == query for a in self.tg.answered_callbacks))
+        self.notice = next(a.text for a in self.tg.answered_callbacks if a.id == query)
         return said
