@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.leader import Held, Locks, locks_for
+from bot.tracebacks import without_messages
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0  # how long cancelled work may take to wind down
@@ -109,8 +110,8 @@ async def _run(work: Work) -> bool:
     asked for again after a pause, so another process may take the work on)."""
     try:
         await work()
-    except Exception:
-        log.exception("the leader's work failed")
+    except Exception as error:  # its message may quote what the work was handling
+        log.error("the leader's work failed\n%s", without_messages(error))
         return False
     return True
 

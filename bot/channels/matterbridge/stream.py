@@ -32,6 +32,7 @@ from bot.channels.matterbridge.inbound import JSON, event_key
 from bot.channels.matterbridge.lines import bounded_lines
 from bot.services.coach import Unavailable, log_id
 from bot.services.leader import Election
+from bot.tracebacks import without_messages
 
 log = logging.getLogger(__name__)
 MOST_LINE = 4 * 1024 * 1024  # a relayed file (1 MB by default, in base64) fits
@@ -148,8 +149,8 @@ class StreamFollower:
             except LOST as error:
                 log.info("matterbridge stream lost (%s)", type(error).__name__)
                 failures = 1 if self._greeted else failures + 1
-            except Exception:  # following must go on whatever went wrong with one stream
-                log.exception("matterbridge stream failed")
+            except Exception as error:  # following must go on whatever went wrong
+                log.error("matterbridge stream failed\n%s", without_messages(error))
                 failures = 1 if self._greeted else failures + 1
             if self._stopping.is_set():
                 return
@@ -208,8 +209,11 @@ class StreamFollower:
             # after it must not wait behind it for ever.
             log.warning("matterbridge message %s skipped after %d tries", log_id(key), tries)
             return
-        except Exception:  # one message that cannot be handled must not stop the others
-            log.exception("matterbridge message not handled")
+        except Exception as error:  # one message that cannot be handled must not stop others
+            key = event_key(message)
+            log.error(
+                "matterbridge message %s not handled\n%s", log_id(key), without_messages(error)
+            )
             return
         self.handed += 1
         moment = stamped(message)
