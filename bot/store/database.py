@@ -109,10 +109,11 @@ def create_engine(
     Connecting, taking a connection from the pool, waiting for a lock and running a
     statement each give up after ``timeout``: a stalled database makes a request fail
     quickly (and the caller answer "try again"), never hang. On SQLite every transaction
-    takes the write lock at once (BEGIN IMMEDIATE), so transactions on one file run one
-    after the other and two events for one learner cannot both read the same step;
-    PostgreSQL locks the learner's row instead. On SQLite ``writes`` says how commits
-    reach the disk and whether this process queues its writers (see ``SQLiteWrites``).
+    but a reading one (``for_reading``) takes the write lock at once (BEGIN IMMEDIATE), so
+    transactions on one file run one after the other and two events for one learner
+    cannot both read the same step; PostgreSQL locks the learner's row instead. On SQLite
+    ``writes`` says how commits reach the disk and whether this process queues its
+    writers (see ``SQLiteWrites``); the busy timeout is left for other processes.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
