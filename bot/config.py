@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.nudges import NudgePolicy
 from bot.core.rules import HandoffRules, Place, Rules
+from bot.store.sealed import key_problem, parse_keys, use_data_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,6 +114,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     secret_key: SecretStr | None = None
     secret_key_file: Path = ROOT / "var" / "secret.key"
+    # Seal hand-off texts at rest (bot/store/sealed.py): Fernet keys, comma-separated; the
+    # first seals, every one opens. `coach keys new` makes one; `coach run` needs one.
+    data_keys: SecretStr | None = None
     web_rate_limit: str = "600/minute"
     web_start_limit: str = "60/minute"
     trainer_sign_in_limit: str = "5/minute"
@@ -170,6 +174,11 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = 30.0
 
     @property
+    def data_key_list(self) -> list[str]:
+        """The keys of ``COACH_DATA_KEYS``, the one that seals first; empty when unset."""
+        return parse_keys(self.data_keys.get_secret_value()) if self.data_keys else []
+
+    @property
     def web_address(self) -> str:
         """The web app's address as people reach it: ``COACH_PUBLIC_URL``, else host:port."""
         if self.public_url:
@@ -200,7 +209,11 @@ class Settings(BaseSettings):
 
     def model_post_init(self, context: object, /) -> None:
         """Webhook mode needs a secret token that Telegram accepts; WhatsApp needs its app
-        secret and verify token."""
+        secret and verify token. Data keys, when set, must be Fernet keys: this process
+        then seals and opens with them."""
+        keys = self.data_key_list
+        if self.data_keys is not None and (problem := key_problem(keys)) is not None:
+            raise UnsafeSettings(problem)
         secret = self.telegram_webhook_secret
         if self.telegram_webhook_url is not None and secret is None:
             raise UnsafeSettings(WEBHOOK_SECRET_MISSING)
@@ -212,3 +225,5 @@ class Settings(BaseSettings):
             raise UnsafeSettings(WHATSAPP_SECRETS_MISSING)
         if self.whatsapp_token is not None and not self.whatsapp_phone_number_id:
             raise UnsafeSettings(WHATSAPP_PHONE_NUMBER_MISSING)
+        if keys:
+            use_data_keys(keys)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -18,8 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.app import Coach, build
 from bot.config import Settings
 from bot.store.database import create_engine, upgrade
+from bot.store.sealed import use_data_keys
 from bot.store.tables import Base
 from tests import leftover_tasks  # noqa: F401  (a task that will not end fails its test)
+
+# Hand-off texts are sealed in every test, with a key of this run: in this process, in the
+# settings of `settings_for`, and in commands and processes the tests start. (Kept in the
+# environment: this file is imported twice, as `conftest` and as `tests.conftest`.)
+TEST_DATA_KEY = os.environ.setdefault("COACH_TEST_DATA_KEY", Fernet.generate_key().decode())
+os.environ["COACH_DATA_KEYS"] = TEST_DATA_KEY
+use_data_keys([TEST_DATA_KEY])
 
 POSTGRES_ENV = "COACH_TEST_DATABASE_URL"
 SKIP_POSTGRES = (
@@ -108,6 +117,7 @@ def settings_for(database_url: str, curriculum: Path = JOURNEY_COURSE, **extra: 
     values: dict[str, Any] = {
         "languages": ["en", "fr", "ar"],
         "timezones": ["Europe/Paris"],
+        "data_keys": TEST_DATA_KEY,
         **extra,
     }
     return Settings(

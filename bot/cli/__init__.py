@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot.cli import curriculum, people, privacy, simulate, staff, whatsapp
+from bot.cli import curriculum, keys, people, privacy, simulate, staff, whatsapp
 from bot.cli.loading import load_settings, setup_logging
 from bot.config import Settings
 
@@ -40,7 +40,9 @@ async def _upgrade(settings: Settings) -> None:
 def run() -> None:
     """Run the coach: the web chat and every configured channel."""
     setup_logging()
-    _serve(load_settings())
+    settings = load_settings()
+    keys.require_data_keys(settings)
+    _serve(settings)
 
 
 @app.command()
@@ -48,8 +50,11 @@ def demo() -> None:
     """Try the coach locally: SQLite, the web chat, no token needed."""
     setup_logging()
     settings = load_settings()
+    demo_key = keys.demo_data_keys(settings)
     asyncio.run(_upgrade(settings))
     desk = asyncio.run(people.demo_desk_link(settings))
+    if demo_key is not None:
+        typer.echo(f"Hand-off texts are sealed with a demo-only key, kept in {demo_key}.")
     typer.echo(f"Learners: open {settings.web_address}/ and write /help to ask for a person.")
     typer.echo(f"Volunteer desk (open it in another tab; the link works once): {desk}")
     _serve(settings)
@@ -76,3 +81,4 @@ app.command()(people.handoffs)
 app.command()(privacy.forget)
 app.add_typer(whatsapp.app, name="whatsapp")
 app.add_typer(staff.app, name="staff")
+app.add_typer(keys.app, name="keys")

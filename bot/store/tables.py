@@ -12,12 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from bot.store.sealed import SealedBytes, SealedText
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -148,7 +148,7 @@ class OutboxRow(Base):
     )
     channel: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[str] = mapped_column(String(128))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText())  # relayed words too: sealed at rest
     buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     media: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     tag: Mapped[str | None] = mapped_column(String(200))
@@ -235,12 +235,12 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(16))
     step: Mapped[str | None] = mapped_column(String(16))
     topic: Mapped[str | None] = mapped_column(String(32))
-    topic_text: Mapped[str | None] = mapped_column(String(300))
+    topic_text: Mapped[str | None] = mapped_column(SealedText(sqlite_length=300))
     place: Mapped[str | None] = mapped_column(String(64))
     slot: Mapped[datetime | None]
     share_name: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(16))
-    context: Mapped[str | None] = mapped_column(String(300))
+    context: Mapped[str | None] = mapped_column(SealedText(sqlite_length=300))
     created_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
@@ -250,9 +250,9 @@ class Handoff(Base):
     escalate_at: Mapped[datetime | None] = mapped_column(index=True)
     day_ends_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(SealedText())
     rating: Mapped[int | None]
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(SealedText())
 
 
 class HandoffMessage(Base):
@@ -268,12 +268,12 @@ class HandoffMessage(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     author: Mapped[str] = mapped_column(String(16))  # "learner" or "volunteer"
     volunteer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("volunteers.id"))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(SealedText())
     media_kind: Mapped[str | None] = mapped_column(String(16))
-    media_ref: Mapped[str | None] = mapped_column(String(300))  # the learner's channel's
+    media_ref: Mapped[str | None] = mapped_column(SealedText(sqlite_length=300))  # channel's
     # The file itself, for the web chat only (it has no platform to fetch it from later);
     # deferred, so that listing a conversation never loads it.
-    media_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    media_data: Mapped[bytes | None] = mapped_column(SealedBytes(), deferred=True)
     created_at: Mapped[datetime]
 
 
