@@ -21,6 +21,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.channel import Capabilities
@@ -72,6 +73,14 @@ def chat_rates(deliveries: Mapping[str, Delivery]) -> dict[str, float]:
     return rates
 
 
+def by_chat(messages: list[OutboundMessage]) -> list[list[OutboundMessage]]:
+    """Claimed messages, chat by chat, each chat's in order."""
+    chats: dict[tuple[str, str], list[OutboundMessage]] = {}
+    for message in messages:
+        chats.setdefault((message.channel, message.chat_id), []).append(message)
+    return list(chats.values())
+
+
 def backoff(attempts: int) -> float:
     """Seconds to wait after the n-th failed try: 2, 4, 8 … up to 5 minutes, with jitter."""
     return float(min(300, 2**attempts)) + random.uniform(0, 1)
@@ -111,6 +120,8 @@ class OutboxSender:
         self._stopping = False
         self.on_unreachable: Callable[[str, str], Awaitable[None]] | None = None
         self.election: Election | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # one task a chat, while it sends
+        self._in_flight = 0  # messages claimed and not yet sent or put back
         for channel in deliveries:
             announce(channel)
 
@@ -141,15 +152,46 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
+        """Claim and send until stopped. A chat waiting for its own limit (WhatsApp's pair
+        rate, a group's minute) holds up no other: what is claimed meanwhile goes out beside
+        it (the outbox never gives a chat's messages to two sends at once: a chat with a
+        message on its way is not claimed again)."""
         await self.queue.recover(self.clock())
-        while not self._stopping:
-            try:
-                claimed = await self.drain_once()
-            except Exception as error:  # a lost database must not end delivery; retry soon
-                log.error("outbox drain failed; retrying\n%s", without_messages(error))
-                claimed = 0
-            if claimed == 0 and not self._stopping:
-                await self._idle()
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self._claim_and_start()
+                except Exception as error:  # a lost database must not end delivery
+                    log.error("outbox drain failed; retrying\n%s", without_messages(error))
+                    claimed = 0
+                if claimed == 0 and not self._stopping:
+                    await self._idle()
+        finally:
+            if not self._stopping:  # cancelled: what is on its way stops too (its claim runs out)
+                for task in self._sending:
+                    task.cancel()
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def _claim_and_start(self) -> int:
+        """Claim what is due, up to a batch in flight in all, and start each chat's sends."""
+        room = self.batch - self._in_flight
+        if room <= 0:
+            return 0
+        messages = await self.queue.claim(list(self.deliveries), self.clock(), room, self.lease)
+        for chat in by_chat(messages):
+            self._in_flight += len(chat)
+            task = asyncio.create_task(self._send_chat(chat))
+            self._sending.add(task)
+            task.add_done_callback(partial(self._chat_done, len(chat)))
+        return len(messages)
+
+    def _chat_done(self, count: int, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self._in_flight -= count
+        self._wake.set()  # the chat's next messages may be claimed now
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.error("a chat's sends failed\n%s", without_messages(error))
 
     async def _idle(self) -> None:
         """Wait for a wake-up or ``idle_seconds``. Not ``asyncio.wait_for``: on Python 3.11
@@ -164,10 +206,7 @@ class OutboxSender:
         messages = await self.queue.claim(
             list(self.deliveries), self.clock(), self.batch, self.lease
         )
-        chats: dict[tuple[str, str], list[OutboundMessage]] = {}
-        for message in messages:
-            chats.setdefault((message.channel, message.chat_id), []).append(message)
-        await asyncio.gather(*(self._send_chat(chat) for chat in chats.values()))
+        await asyncio.gather(*(self._send_chat(chat) for chat in by_chat(messages)))
         return len(messages)
 
     async def _send_chat(self, messages: list[OutboundMessage]) -> None:
