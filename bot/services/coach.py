@@ -161,7 +161,7 @@ class CoachService:
         """The language to speak to this sender in, before any event is handled."""
         guess = self.catalogs.best_match(sender.language_hint, self.default_language)
         try:
-            async with self.store.unit_of_work() as uow:
+            async with self.store.reading() as uow:
                 row = await uow.learners.find(sender, lock=False)
         except (DBAPIError, *UNREACHABLE):
             return guess
@@ -169,9 +169,10 @@ class CoachService:
 
     @contextlib.asynccontextmanager
     async def _reading(self) -> AsyncIterator[UnitOfWork]:
-        """A unit of work for a look-up; a database that cannot be reached is Unavailable."""
+        """A unit of work for a look-up (it waits for no writer); a database that cannot be
+        reached is Unavailable."""
         try:
-            async with self.store.unit_of_work() as uow:
+            async with self.store.reading() as uow:
                 yield uow
         except (DBAPIError, *UNREACHABLE) as error:
             raise Unavailable from error

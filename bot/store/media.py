@@ -16,7 +16,7 @@ class MediaCache:
 
     async def file_id(self, channel: str, path: str, size: int) -> str | None:
         """The id of an earlier upload of this file, unless the file changed since."""
-        async with self.store.unit_of_work() as uow:
+        async with self.store.reading() as uow:
             row = await uow.session.get(MediaFile, (channel, path))
         return row.file_id if row is not None and row.size == size else None
 
@@ -43,7 +43,7 @@ class MediaCache:
 
     async def kept_sizes(self, channel: str) -> dict[str, tuple[int, int]]:
         """For each file the channel told the size of: its size then, and the kept size."""
-        async with self.store.unit_of_work() as uow:
+        async with self.store.reading() as uow:
             found = await uow.session.execute(
                 select(MediaFile.path, MediaFile.size, MediaFile.kept_size).where(
                     MediaFile.channel == channel, MediaFile.kept_size.is_not(None)

@@ -93,7 +93,7 @@ class Operations:
 
     async def _read_queues(self) -> None:
         waiting = OutboxRow.status.in_(WAITING), OutboxRow.channel.in_(self.channels)
-        async with self.store.unit_of_work() as uow:
+        async with self.store.reading() as uow:
             depth = dict(
                 (
                     await uow.session.execute(
@@ -126,7 +126,7 @@ class Operations:
         """Ready when the database answers in time and a course with lessons is loaded."""
         problems = []
         try:
-            async with asyncio.timeout(READY_SECONDS), self.store.unit_of_work() as uow:
+            async with asyncio.timeout(READY_SECONDS), self.store.reading() as uow:
                 await uow.session.execute(text("SELECT 1"))
         except Exception:  # any failure or delay reaching the database is "not ready"
             problems.append("database unavailable")
