@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     nudge_window_start: time = time(10, 0)
     nudge_window_end: time = time(19, 0)
     nudge_sweep_seconds: float = 60.0
-    nudge_batch: int = 500
+    nudge_batch: int = 100  # a batch's writes hold learners' own turns back ~10–30 ms
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
