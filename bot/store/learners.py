@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,34 +88,7 @@ class LearnerRepository:
             )
             for p in progress_rows
         }
-        nudge = NudgeState(
-            last_activity_at=row.last_activity_at,
-            nudges_unanswered=row.nudges_unanswered,
-            last_nudge_at=row.last_nudge_at,
-            paused_until=row.paused_until,
-            asked_to_pause=row.asked_to_pause,
-            snoozed_until=row.snoozed_until,
-            handoff_open=row.handoff_open,
-        )
-        reviews = tuple(
-            ReviewItem(lesson, step, box, datetime.fromisoformat(due))
-            for lesson, step, box, due in row.reviews
-        )
-        return LearnerState(
-            language=row.language,
-            status=LearnerStatus(row.status),
-            current_lesson=row.current_lesson,
-            choices=tuple(row.choices),
-            progress=progress,
-            streak_days=row.streak_days,
-            last_active_day=row.last_active_day,
-            first_name=row.first_name,
-            timezone=row.timezone,
-            nudge=nudge,
-            reviews=reviews,
-            text_only=row.text_only,
-            seed=row.id,
-        )
+        return learner_state(row, progress)
 
     async def save(
         self,
@@ -167,3 +141,36 @@ class LearnerRepository:
                 )
             )
         await self.session.flush()
+
+
+def learner_state(row: Any, progress: dict[str, LessonProgress]) -> LearnerState:
+    """A learner's state from their row (an ORM row or a Core row with the same columns)
+    and their lessons' progress."""
+    nudge = NudgeState(
+        last_activity_at=row.last_activity_at,
+        nudges_unanswered=row.nudges_unanswered,
+        last_nudge_at=row.last_nudge_at,
+        paused_until=row.paused_until,
+        asked_to_pause=row.asked_to_pause,
+        snoozed_until=row.snoozed_until,
+        handoff_open=row.handoff_open,
+    )
+    reviews = tuple(
+        ReviewItem(lesson, step, box, datetime.fromisoformat(due))
+        for lesson, step, box, due in row.reviews
+    )
+    return LearnerState(
+        language=row.language,
+        status=LearnerStatus(row.status),
+        current_lesson=row.current_lesson,
+        choices=tuple(row.choices),
+        progress=progress,
+        streak_days=row.streak_days,
+        last_active_day=row.last_active_day,
+        first_name=row.first_name,
+        timezone=row.timezone,
+        nudge=nudge,
+        reviews=reviews,
+        text_only=row.text_only,
+        seed=row.id,
+    )

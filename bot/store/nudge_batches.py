@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.nudges import NudgeState
-from bot.core.review import ReviewItem
-from bot.core.state import LearnerState, LearnerStatus, LessonProgress, LessonStatus
+from bot.core.state import LearnerState, LessonProgress, LessonStatus
+from bot.store.learners import learner_state
 from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
 
 LEARNERS = cast(Table, Learner.__table__)
@@ -137,34 +137,7 @@ async def _progress(
 
 
 def _due_learner(row: Row[Any], progress: dict[str, LessonProgress]) -> DueLearner:
-    nudge = NudgeState(
-        last_activity_at=row.last_activity_at,
-        nudges_unanswered=row.nudges_unanswered,
-        last_nudge_at=row.last_nudge_at,
-        paused_until=row.paused_until,
-        asked_to_pause=row.asked_to_pause,
-        snoozed_until=row.snoozed_until,
-        handoff_open=row.handoff_open,
-    )
-    reviews = tuple(
-        ReviewItem(lesson, step, box, datetime.fromisoformat(due))
-        for lesson, step, box, due in row.reviews
-    )
-    state = LearnerState(
-        language=row.language,
-        status=LearnerStatus(row.status),
-        current_lesson=row.current_lesson,
-        choices=tuple(row.choices),
-        progress=progress,
-        streak_days=row.streak_days,
-        last_active_day=row.last_active_day,
-        first_name=row.first_name,
-        timezone=row.timezone,
-        nudge=nudge,
-        reviews=reviews,
-        text_only=row.text_only,
-        seed=row.id,
-    )
+    state = learner_state(row, progress)
     return DueLearner(
         row.id,
         row.version,
