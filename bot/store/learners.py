@@ -76,18 +76,7 @@ class LearnerRepository:
         progress_rows = await self.session.scalars(
             select(LessonProgressRow).where(LessonProgressRow.learner_id == row.id)
         )
-        progress = {
-            p.lesson_id: LessonProgress(
-                lesson_id=p.lesson_id,
-                status=LessonStatus(p.status),
-                step_id=p.step_id,
-                score=p.score,
-                started_at=p.started_at,
-                finished_at=p.finished_at,
-                step_attempts=p.step_attempts,
-            )
-            for p in progress_rows
-        }
+        progress = {p.lesson_id: lesson_progress(p) for p in progress_rows}
         return learner_state(row, progress)
 
     async def save(
@@ -173,4 +162,17 @@ def learner_state(row: Any, progress: dict[str, LessonProgress]) -> LearnerState
         reviews=reviews,
         text_only=row.text_only,
         seed=row.id,
+    )
+
+
+def lesson_progress(row: Any) -> LessonProgress:
+    """One lesson's progress from its row (an ORM row or a Core row with the same columns)."""
+    return LessonProgress(
+        lesson_id=row.lesson_id,
+        status=LessonStatus(row.status),
+        step_id=row.step_id,
+        score=row.score,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        step_attempts=row.step_attempts,
     )

@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.nudges import NudgeState
-from bot.core.state import LearnerState, LessonProgress, LessonStatus
-from bot.store.learners import learner_state
+from bot.core.state import LearnerState, LessonProgress
+from bot.store.learners import learner_state, lesson_progress
 from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
 
 LEARNERS = cast(Table, Learner.__table__)
@@ -124,15 +124,7 @@ async def _progress(
     query = select(PROGRESS).where(PROGRESS.c.learner_id.in_(ids))
     found: dict[int, dict[str, LessonProgress]] = {}
     for p in await connection.execute(query):
-        found.setdefault(p.learner_id, {})[p.lesson_id] = LessonProgress(
-            lesson_id=p.lesson_id,
-            status=LessonStatus(p.status),
-            step_id=p.step_id,
-            score=p.score,
-            started_at=p.started_at,
-            finished_at=p.finished_at,
-            step_attempts=p.step_attempts,
-        )
+        found.setdefault(p.learner_id, {})[p.lesson_id] = lesson_progress(p)
     return found
 
 
