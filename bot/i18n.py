@@ -44,11 +44,13 @@ OWN_NAMES = {"fa_AF": "دری"}
 ALIASES = {"prs": "fa_AF", "fa": "fa_AF"}
 
 
-def load_catalog(path: Path, locale: str) -> Translations | None:
-    """Read one ``.po`` file into translations without its fuzzy entries; None if broken."""
+def load_catalog(path: Path, locale: str) -> tuple[Translations, bool] | None:
+    """Read one ``.po`` file into translations without its fuzzy entries, and whether it
+    holds drafts (translations flagged ``unreviewed``); None if broken."""
     try:
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale, abort_invalid=True)
+        drafts = any(m.id and "unreviewed" in m.flags for m in catalog)
         for message in list(catalog):
             if message.id and message_problems(message):
                 log.warning(
@@ -58,20 +60,10 @@ def load_catalog(path: Path, locale: str) -> Translations | None:
         buffer = BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        return Translations(buffer)
+        return Translations(buffer), drafts
     except Exception as error:  # a broken catalog must not stop the other languages
         log.warning("catalog %s could not be read: %s", path, error)
         return None
-
-
-def has_drafts(locales: Path, code: str, domain: str) -> bool:
-    """Whether a language's catalog has translations not yet reviewed (flagged so)."""
-    path = locales / code / "LC_MESSAGES" / f"{domain}.po"
-    try:
-        with path.open("rb") as handle:
-            return any(m.id and "unreviewed" in m.flags for m in read_po(handle, locale=code))
-    except Exception:  # absent or broken: load_catalog says so already
-        return False
 
 
 def local_datetime(moment: datetime, code: str) -> str:
@@ -102,6 +94,7 @@ class Catalogs:
         self.fallback = fallback
         self.languages: dict[str, Language] = {}
         self._translations: dict[tuple[str, str], NullTranslations] = {}
+        drafts: set[str] = set()  # languages whose catalogs hold drafts: learners are told
         for code in languages:
             try:
                 locale = Locale.parse(code)
@@ -112,26 +105,25 @@ class Catalogs:
             rtl = locale.character_order == "right-to-left"
             self.languages[code] = Language(code, name[:1].upper() + name[1:], rtl)
         for domain in DOMAINS:
-            base = self._load(locales, fallback, domain) or NullTranslations()
+            fallen = self._load(locales, fallback, domain)
+            base = fallen[0] if fallen is not None else NullTranslations()
             self._translations[(fallback, domain)] = base
             for code in self.languages:
                 if code == fallback:
                     continue
-                own = self._load(locales, code, domain)
-                if own is None:
+                loaded = self._load(locales, code, domain)
+                if loaded is None:
                     self._translations[(code, domain)] = base
-                else:
-                    own.add_fallback(base)
-                    self._translations[(code, domain)] = own
-        # Languages whose catalogs still hold drafts: their learners are told, and may flag.
-        self.drafts = frozenset(
-            code
-            for code in self.languages
-            if code != fallback and any(has_drafts(locales, code, d) for d in DOMAINS)
-        )
+                    continue
+                own, has_drafts = loaded
+                own.add_fallback(base)
+                self._translations[(code, domain)] = own
+                if has_drafts:
+                    drafts.add(code)
+        self.drafts = frozenset(drafts)
 
     @staticmethod
-    def _load(locales: Path, code: str, domain: str) -> Translations | None:
+    def _load(locales: Path, code: str, domain: str) -> tuple[Translations, bool] | None:
         path = locales / code / "LC_MESSAGES" / f"{domain}.po"
         return load_catalog(path, code) if path.exists() else None
 
