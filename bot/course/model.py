@@ -97,9 +97,6 @@ class Lesson:
         index = self.step_index(step_id)
         return self.steps[index] if index is not None else None
 
-    def media_bytes(self) -> int:
-        return sum(s.media.size for s in self.steps if isinstance(s, MessageStep) and s.media)
-
 
 @dataclass(frozen=True)
 class Module:

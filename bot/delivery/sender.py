@@ -202,12 +202,10 @@ class OutboxSender:
         self._wake.clear()
 
     async def drain_once(self) -> int:
-        """Claim what is due and send it, each chat in order; the number claimed."""
-        messages = await self.queue.claim(
-            list(self.deliveries), self.clock(), self.batch, self.lease
-        )
-        await asyncio.gather(*(self._send_chat(chat) for chat in by_chat(messages)))
-        return len(messages)
+        """Claim what is due and send it all, each chat in order; the number claimed."""
+        claimed = await self._claim_and_start()
+        await asyncio.gather(*self._sending)
+        return claimed
 
     async def _send_chat(self, messages: list[OutboundMessage]) -> None:
         started = self.limiter.clock()
