@@ -216,7 +216,7 @@ STEP_PROBLEMS = [
     pytest.param(
         "- id: hi\n  kind: message\n  text: Hi\n  image: media/hello.ogg\n  alt: A cup.\n",
         8,
-        '"image" must be a .png, .jpg, .jpeg, .webp file, not media/hello.ogg',
+        '"image" must be a .png, .jpg, .jpeg file, not media/hello.ogg',
         id="image of the wrong type",
     ),
     pytest.param(

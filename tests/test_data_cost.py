@@ -40,3 +40,18 @@ def test_media_a_channel_does_not_send_as_files_cost_nothing() -> None:
     words_only = Transfer(sends=frozenset({"audio"}))
     assert media_bytes(LESSON, words_only) == 4_000
     assert download_bytes(LESSON, words_only, media=False) == text_bytes(LESSON, words_only)
+
+
+def test_a_channel_that_shows_webp_counts_the_webp_made_for_phones() -> None:
+    drawn = Media(MediaKind.IMAGE, "media/wifi.png", 9_000, webp="media/wifi.webp", webp_size=3_000)
+    lesson = Lesson("wifi", "basics", "Wi-Fi", 1, (MessageStep("look", "Wi-Fi is free.", drawn),))
+    assert media_bytes(lesson, Transfer(media_overhead=400, webp=True)) == 3_000 + 400
+    assert media_bytes(lesson, Transfer(media_overhead=400)) == 9_000 + 400  # the PNG it gets
+
+
+def test_the_kept_size_is_that_of_the_file_the_channel_gets() -> None:
+    drawn = Media(MediaKind.IMAGE, "media/wifi.png", 9_000, webp="media/wifi.webp", webp_size=3_000)
+    lesson = Lesson("wifi", "basics", "Wi-Fi", 1, (MessageStep("look", "Wi-Fi is free.", drawn),))
+    kept = {"media/wifi.png": (9_000, 20_000)}  # Telegram re-encoded the PNG it was sent
+    assert media_bytes(lesson, Transfer(kept=kept)) == 20_000
+    assert media_bytes(lesson, Transfer(kept=kept, webp=True)) == 3_000

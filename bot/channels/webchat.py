@@ -70,6 +70,7 @@ CHANNEL = Capabilities(
     # headers: about 1.5 kB (bench/web_data.py: 10.8 kB for the first six-step lesson).
     message_bytes=1500,
     media_overhead=400,  # each file's own request and response headers, about
+    webp=True,  # a lesson picture's WebP, made for phones
 )
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 STREAM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.loading import load_settings
-from bot.course.loader import check_course
+from bot.course.loader import check_course, check_pictures
 from bot.translations.review import catalog_problems
 
 app = typer.Typer(help="Trainers' tools for the curriculum files.", no_args_is_help=True)
@@ -21,7 +21,9 @@ def curriculum_check(
 ) -> None:
     """Validate every lesson and translation; print each problem as file:line: what is wrong."""
     settings = load_settings()
-    course, problems = check_course(path or settings.curriculum_path)
+    folder = path or settings.curriculum_path
+    course, problems = check_course(folder)
+    problems += check_pictures(folder)
     problems += catalog_problems(locales or settings.locales_path)
     for problem in problems:
         typer.echo(str(problem))
@@ -29,6 +31,27 @@ def curriculum_check(
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK: {len(course.modules)} modules, {len(course.lessons)} lessons.")
+
+
+@app.command("pictures")
+def curriculum_pictures(
+    path: Annotated[Path | None, typer.Argument(help="The curriculum folder.")] = None,
+) -> None:
+    """Make the WebP for phones of every PNG and JPEG in media/ that has none or an old one."""
+    from bot.course.pictures import PHONE_WIDTH, make_pictures
+
+    folder = path or load_settings().curriculum_path
+    made, current = make_pictures(folder)
+    for one in made:
+        if one.error is None:
+            typer.echo(
+                f"{one.webp}: made from {one.source}, {PHONE_WIDTH} px wide, {one.size:,} bytes"
+            )
+        else:
+            typer.echo(f"{one.source}: {one.error}", err=True)
+    typer.echo(f"{sum(one.error is None for one in made)} made, {current} already up to date.")
+    if any(one.error is not None for one in made):
+        raise typer.Exit(1)
 
 
 @app.command("status")

@@ -28,6 +28,8 @@ class Capabilities:
     one message and besides each file's own bytes, for the data a lesson is said to cost;
     ``downloads``: the media kinds that reach the phone as files (by default all it sends;
     a bridged group gets a link or a few words instead).
+    ``webp``: it shows WebP pictures, so it gets the one made for phones from each lesson
+    picture (WhatsApp takes only JPEG and PNG; Telegram re-encodes photos anyway).
     """
 
     name: str
@@ -45,6 +47,7 @@ class Capabilities:
     message_bytes: int = MESSAGE_BYTES
     media_overhead: int = 0
     downloads: frozenset[str] | None = None
+    webp: bool = False
 
     def fits_buttons(self, count: int) -> bool:
         if self.buttons is Buttons.NONE or count == 0:

@@ -2,7 +2,9 @@
 
 A lesson's texts travel inside chat messages, each wrapped in the channel's protocol; its
 pictures and sounds travel as files, and a channel may keep another file than the one the
-trainer shipped: Telegram re-encodes every photo, WhatsApp's servers process what is uploaded.
+trainer shipped: Telegram re-encodes every photo, WhatsApp's servers process what is uploaded,
+and a channel that shows WebP gets the one made for phones from each picture instead of its
+source.
 Where a channel has told the size of the file its servers keep (it answers an upload or a send
 with it), that size is counted; before the first send, the shipped file's own size is.
 """
@@ -25,21 +27,22 @@ class Transfer:
     each file besides its bytes (a preview picture, the download's headers); ``sends``: the
     media kinds the channel sends as files (others are not downloaded at all);
     ``kept``: for a shipped file's path, its size then and the size of the file the channel's
-    servers keep, as the channel reported it.
+    servers keep, as the channel reported it; ``webp``: the channel gets a picture's WebP.
     """
 
     message_bytes: int = MESSAGE_BYTES
     media_overhead: int = 0
     sends: frozenset[str] = frozenset({"image", "audio"})
     kept: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    webp: bool = False
 
     def media_bytes(self, media: Media) -> int:
         """What the learner's phone downloads for one file: 0 when the channel does not send it."""
         if media.kind.value not in self.sends:
             return 0
-        shipped, kept = self.kept.get(media.path, (media.size, media.size))
-        size = kept if shipped == media.size else media.size  # the trainer changed the file since
-        return size + self.media_overhead
+        path, size = media.sent(self.webp)  # the file this channel really gets
+        shipped, kept = self.kept.get(path, (size, size))
+        return (kept if shipped == size else size) + self.media_overhead  # else: changed since
 
 
 GENERIC = Transfer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from bot.course.chat_text import CAPTION_LIMIT, chat_length
@@ -16,6 +17,7 @@ from bot.course.model import (
     Module,
     Step,
 )
+from bot.course.pictures import SOURCES, webp_of, webp_problem
 from bot.course.placement import read_placement
 from bot.course.problems import CourseError, Problem
 from bot.course.steps import practice_step, quiz_step
@@ -23,7 +25,7 @@ from bot.course.timing import timing_problems
 from bot.course.variants import with_variants
 from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
-__all__ = ["CourseError", "Problem", "check_course", "load_course"]
+__all__ = ["CourseError", "Problem", "check_course", "check_pictures", "load_course"]
 
 MANIFEST = "course.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -31,7 +33,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]+)?$")
 MEDIA_LIMIT = 5 * 1024 * 1024
 ALT_LIMIT = 300  # a picture's description: a sentence or two
 MEDIA_SUFFIXES = {
-    MediaKind.IMAGE: (".png", ".jpg", ".jpeg", ".webp"),
+    MediaKind.IMAGE: SOURCES,  # the coach makes the WebP for phones from it (pictures.py)
     MediaKind.AUDIO: (".ogg", ".mp3", ".m4a", ".wav"),
 }
 COMPETENCES = frozenset(
@@ -61,9 +63,22 @@ def check_course(path: Path) -> tuple[Course | None, list[Problem]]:
     """Collect every problem in one pass; the course comes back only when there are none."""
     reader = _CourseReader(path)
     course = reader.read()
-    files = list(dict.fromkeys(problem.file for problem in reader.problems))
-    problems = sorted(reader.problems, key=lambda p: (files.index(p.file), p.line))
+    problems = _in_order(reader.problems)
     return (None if problems else course), problems
+
+
+def check_pictures(path: Path) -> list[Problem]:
+    """The lesson pictures whose WebP is missing or was made from an older file. The course
+    still loads (the web chat shows such a picture's own file), but ``coach curriculum
+    check`` reports them, so the WebP is made before it is needed."""
+    reader = _CourseReader(path)
+    reader.read()
+    return _in_order(reader.pictures)
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    files = list(dict.fromkeys(problem.file for problem in problems))
+    return sorted(problems, key=lambda p: (files.index(p.file), p.line))
 
 
 class _CourseReader:
@@ -73,6 +88,8 @@ class _CourseReader:
         self.root = path.parent if path.name == MANIFEST else path
         self.shown_root = Path(self.root.name) if path.is_absolute() else self.root
         self.problems: list[Problem] = []
+        self.pictures: list[Problem] = []  # WebPs to make, reported once a picture
+        self.pictured: set[str] = set()
         self.accounted: set[Path] = set()
         self.seen_lessons: dict[str, int] = {}
 
@@ -262,6 +279,12 @@ class _LessonReader:
         suffixes, file = MEDIA_SUFFIXES[kind], self.course.root / path
         if path.is_absolute() or ".." in path.parts or "\\" in relative:
             fields.problem(key, f'"{key}" must be a path inside the curriculum folder: media/a.png')
+        elif kind is MediaKind.IMAGE and path.suffix.lower() == ".webp":
+            fields.problem(
+                key,
+                f'"{key}" names the PNG or JPEG the picture is made from, not {relative}: '
+                f'the coach makes the WebP from it ("coach curriculum pictures")',
+            )
         elif path.suffix.lower() not in suffixes:
             fields.problem(key, f'"{key}" must be a {", ".join(suffixes)} file, not {relative}')
         elif not file.is_file():
@@ -272,8 +295,24 @@ class _LessonReader:
             fields.problem(key, f"{relative} is too big: {size / 2**20:.1f} MB, max 5 MB")
         else:
             context = f"{self.lesson_id}/{step_id}/alt" if alt else None
-            return Media(kind, path.as_posix(), size, alt, context)
+            media = Media(kind, path.as_posix(), size, alt, context)
+            return self.with_webp(media, fields, key) if kind is MediaKind.IMAGE else media
         return None
+
+    def with_webp(self, media: Media, fields: Fields, key: str) -> Media:
+        """The picture with its WebP for phones when that is current; otherwise noted for
+        the check (once a picture) and shown as it is."""
+        source = PurePosixPath(media.path)
+        problem = webp_problem(self.course.root, source)
+        if problem is None:
+            webp = webp_of(source)
+            size = (self.course.root / webp).stat().st_size
+            return replace(media, webp=webp.as_posix(), webp_size=size)
+        if media.path not in self.course.pictured:  # reported to the check, not refused
+            fields = Fields(fields.data, fields.file, fields.what, self.course.pictures)
+            self.course.pictured.add(media.path)
+            fields.problem_at(fields.data.line_of(key), problem)
+        return media
 
 
 def _alt(fields: Fields, kinds: list[MediaKind]) -> str | None:

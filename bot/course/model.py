@@ -38,6 +38,15 @@ class Media:
     size: int
     alt: str | None = None  # a short description, said where the picture is not shown
     alt_context: str | None = None  # the description's place in the curriculum catalog
+    webp: str | None = None  # the picture made for phones from this file, when it is current
+    webp_size: int = 0
+
+    def sent(self, takes_webp: bool) -> tuple[str, int]:
+        """The path and size of the file a channel gets: the WebP where the channel shows
+        WebP and a current one is there, the trainers' own file everywhere else."""
+        if takes_webp and self.webp is not None:
+            return self.webp, self.webp_size
+        return self.path, self.size
 
 
 @dataclass(frozen=True)

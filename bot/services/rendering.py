@@ -96,7 +96,8 @@ class Renderer:
         media = reply.media
         if media is None or media.kind.value not in self.channel.sends:
             return None
-        sent: dict[str, Any] = {"kind": media.kind.value, "path": media.path, "size": media.size}
+        path, size = media.sent(self.channel.webp)  # the file this channel gets, as it is counted
+        sent: dict[str, Any] = {"kind": media.kind.value, "path": path, "size": size}
         if media.alt is not None and media.alt_context is not None:
             # For the web chat's alt text, and a channel that says the picture in words.
             sent["alt"] = self._say(CourseText(media.alt_context, media.alt), language)

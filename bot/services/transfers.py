@@ -29,6 +29,7 @@ def transfer_of(channel: Capabilities, kept: dict[str, tuple[int, int]]) -> Tran
             (channel.sends if channel.downloads is None else channel.downloads) & {"image", "audio"}
         ),
         kept=kept,
+        webp=channel.webp,
     )
 
 

@@ -38,6 +38,9 @@ from bot.web.stream import STOPPING, Stopping
 
 STATIC = Path(__file__).parent / "static"
 MEDIA_CACHE = "public, max-age=86400"
+# Types a slim system may not know (aiohttp guesses from /etc/mime.types): a lesson picture's
+# WebP must say what it is, or a phone's browser may refuse to show it.
+TYPES = {".webp": "image/webp"}
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 HEALTH_SECONDS = 1.0
 CONVERSATION_KEYS = web.AppKey("conversation_keys", ConversationKeys)
@@ -187,7 +190,10 @@ def files(
         if len(parts) <= 4 and all(FILE_NAME.match(part) for part in parts):
             found = folder.joinpath(*parts)
             if found.is_file():
-                return web.FileResponse(found, headers={"Cache-Control": cache})
+                headers = {"Cache-Control": cache}
+                if kind := TYPES.get(found.suffix.lower()):
+                    headers["Content-Type"] = kind
+                return web.FileResponse(found, headers=headers)
         return sentences.respond(request, NOT_FOUND, 404)
 
     return web.get(prefix + "/{path:.+}", serve)

@@ -40,6 +40,7 @@ APP_SECRET = "fake-app-secret-0123456789abcdef"
 VERSION = "v26.0"
 LIMITS = {"button": 20, "row": 24, "description": 72, "body": 1024, "text": 4096}
 WINDOW = timedelta(hours=24)
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})  # what Meta sends as an image
 
 
 @dataclass
@@ -109,6 +110,7 @@ class FakeGraph:
     def __init__(self) -> None:
         self.sent: list[WaSent] = []
         self.uploads: dict[str, bytes] = {}
+        self.upload_types: dict[str, str] = {}  # the MIME type each upload was given
         self.submitted: dict[tuple[str, str], JSON] = {}  # templates sent for review
         # What learners sent, by media id (the ids the webhook fixtures use).
         self.learners_media: dict[str, bytes] = {
@@ -251,6 +253,9 @@ class FakeGraph:
         sent.media_id, sent.body = str(media.get("id")), media.get("caption")
         if sent.media_id not in self.uploads:
             return error(400, 100, "(#100) Invalid parameter: not a valid media id")
+        if kind == "image" and self.upload_types.get(sent.media_id) not in IMAGE_TYPES:
+            # Meta shows an image only as JPEG or PNG; a WebP goes only as a sticker.
+            return error(400, 131053, "(#131053) Media upload error: unsupported image type")
         return None
 
     async def _media(self, request: web.Request) -> web.Response:
@@ -261,6 +266,7 @@ class FakeGraph:
         assert isinstance(upload, web.FileField) and form["messaging_product"] == "whatsapp"
         media_id = str(next(self._media_ids))
         self.uploads[media_id] = upload.file.read()
+        self.upload_types[media_id] = str(form.get("type") or upload.content_type)
         self.upload_count += 1
         return web.json_response({"id": media_id})
 
