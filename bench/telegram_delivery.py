@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import random
@@ -52,6 +53,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.scratch import figures_out
+from bot.app import stop_sender
 from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.inbound import CHANNEL
@@ -60,6 +63,7 @@ from bot.config import Settings
 from bot.delivery.limits import Limits, RateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.services.coach import utc_now
+from bot.services.leader import Election
 from bot.store.database import create_engine, upgrade
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.media import MediaCache
@@ -81,6 +85,7 @@ RESTART_MESSAGES = 1200
 BENCH_LEASE_SECONDS = 15.0
 BENCH_SWEEP_SECONDS = 3.0
 COACH_LEASE_SECONDS = 120.0
+COACH_SWEEP_SECONDS = 30.0
 
 
 # What to send.
@@ -347,8 +352,11 @@ async def wait_for(
     return await condition()
 
 
-def report(plan: Plan, tally: Tally, started: float, tg: FakeTelegram, idle: float = 0.0) -> None:
-    """The figures of one run; ``idle``: seconds with no sender process running."""
+def report(
+    plan: Plan, tally: Tally, started: float, tg: FakeTelegram, idle: float = 0.0
+) -> dict[str, Any]:
+    """The figures of one run, printed and returned; ``idle``: seconds with no sender
+    process running."""
     total = len(plan.chats)
     tally.update()
     accepted = len(tally.counts)
@@ -376,6 +384,18 @@ def report(plan: Plan, tally: Tally, started: float, tg: FakeTelegram, idle: flo
     print(f"  duplicates            {tally.duplicates} (goal 0)")
     print(f"  losses                {total - accepted} (goal 0)")
     print(f"  order violations      {tally.order_violations()} (messages overtaking within a chat)")
+    return {
+        "messages": total,
+        "accepted": accepted,
+        "seconds": round(elapsed, 2),
+        "per_second": round(rate, 2),
+        "share_of_limit": round(share, 4),
+        "steady_share_of_limit": round(steady / LIMIT_PER_SECOND, 4),
+        "answers_429": tg.count_429,
+        "duplicates": tally.duplicates,
+        "lost": total - accepted,
+        "order_violations": tally.order_violations(),
+    }
 
 
 # Runs.
@@ -392,7 +412,7 @@ class Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-async def plain_run(folder: str, total: int) -> None:
+async def plain_run(folder: str, total: int) -> dict[str, Any]:
     plan = make_plan(total)
     print(f"-- one sender, {plan.describe()}")
     async with database(folder, "plain") as url, fake_telegram() as tg:
@@ -423,7 +443,7 @@ async def plain_run(folder: str, total: int) -> None:
             logging.getLogger("bot").removeHandler(warnings)
         if not finished:
             print(f"  (stopped at the deadline, {deadline - started:.0f} s)")
-        report(plan, tally, started, tg)
+        figures = report(plan, tally, started, tg)
         held = [
             tally.arrived_at[n] - max(c for c in claims if c <= tally.arrived_at[n])
             for n, claims in parts.queue.claims.items()
@@ -447,6 +467,7 @@ async def plain_run(folder: str, total: int) -> None:
             first = warnings.messages[0][:150]
             print(f"  sender warnings       {len(warnings.messages)}; first: {first}")
         await monitor.close()
+    return figures
 
 
 @dataclass
@@ -455,7 +476,17 @@ class Child:
     started: float
 
 
-async def start_child(url: str, tg: FakeTelegram, lease: float, sweep: float, log: Path) -> Child:
+async def start_child(
+    url: str,
+    tg: FakeTelegram,
+    lease: float,
+    sweep: float,
+    log: Path,
+    summary: Path | None = None,
+) -> Child:
+    """A sender process; with ``summary``, it sends only while elected, as ``coach run``
+    does, and writes what it did to that file when it stops."""
+    elected = ["--elected", "--summary", str(summary)] if summary is not None else []
     with log.open("ab") as sink:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -472,6 +503,7 @@ async def start_child(url: str, tg: FakeTelegram, lease: float, sweep: float, lo
             str(lease),
             "--sweep",
             str(sweep),
+            *elected,
             cwd=ROOT,
             stdout=sink,
             stderr=sink,
@@ -493,7 +525,7 @@ async def end_child(child: Child, how: signal.Signals, within: float) -> float:
     return time.monotonic() - began
 
 
-async def restart_run(folder: str, total: int, how: signal.Signals) -> None:
+async def restart_run(folder: str, total: int, how: signal.Signals) -> dict[str, Any]:
     plan = make_plan(total, seed=11 if how == signal.SIGKILL else 13)
     print(
         f"-- {how.name} half way, then a new sender process: {plan.describe()}; "
@@ -586,15 +618,87 @@ async def restart_run(folder: str, total: int, how: signal.Signals) -> None:
             f"new process; {tally.duplicates - across} sent twice by one process (a claim that "
             "outlived its lease, claimed again by the sweep)"
         )
-        report(plan, tally, started, tg, idle)
+        figures = report(plan, tally, started, tg, idle)
         print(f"  outbox rows at the end {dict(sorted((await monitor.statuses()).items()))}")
         await monitor.close()
         output = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         if output:
             print(f"  sender log lines      {len(output)}; first: {output[0][:150]}")
+    figures["duplicates_across_restart"] = across
+    return figures
 
 
-async def run() -> None:
+async def processes_run(folder: str, total: int, count: int) -> dict[str, Any]:
+    """``count`` sender processes, each as ``coach run`` has it (the sender runs only while
+    the process is elected, plus the outbox sweep), on one database, all started at once."""
+    plan = make_plan(total, seed=17 + count)
+    print(
+        f"-- {count} sender process{'es' if count > 1 else ''} on one database, each sending only"
+        f" while elected (bot/services/leader.py): {plan.describe()}"
+    )
+    log = Path(folder) / f"processes-{count}.log"
+    summaries = [Path(folder) / f"processes-{count}-{n}.json" for n in range(count)]
+    async with database(folder, f"processes-{count}") as url, fake_telegram() as tg:
+        await fill(url, plan)
+        monitor = Monitor(url)
+        tally = Tally(tg)
+        children: list[Child] = []
+        try:
+            for summary in summaries:
+                children.append(
+                    await start_child(
+                        url, tg, COACH_LEASE_SECONDS, COACH_SWEEP_SECONDS, log, summary
+                    )
+                )
+            started = children[0].started
+
+            async def done() -> bool:
+                if all(child.process.returncode is not None for child in children):
+                    return True
+                if tally.update() < total:
+                    return False
+                counts = await monitor.statuses()
+                return counts["pending"] + counts["sending"] == 0
+
+            deadline = started + total / LIMIT_PER_SECOND * 1.5 + 30
+            finished = await wait_for(done, deadline, every=0.1)
+            if not finished:
+                print(f"  (stopped at the deadline, {deadline - started:.0f} s)")
+        finally:
+            for child in children:
+                await end_child(child, signal.SIGTERM, within=30)
+        tally.update()
+        first = min(tally.arrived_at.values(), default=started)
+        print(
+            f"  first message accepted {first - started:.2f} s after the processes started "
+            "(importing aiogram, connecting, the election)"
+        )
+        figures = report(plan, tally, first - 1 / LIMIT_PER_SECOND, tg)
+        print(f"  outbox rows at the end {dict(sorted((await monitor.statuses()).items()))}")
+        await monitor.close()
+        did = [
+            json.loads(summary.read_text()) if summary.exists() else {"claimed": None}
+            for summary in summaries
+        ]
+        sent_by = [entry.get("claimed") for entry in did]
+        senders = sum(1 for claimed in sent_by if claimed)
+        print(
+            f"  processes that sent   {senders} of {count}; messages claimed by each: {sent_by}; "
+            f"times each was told another leads: {[entry.get('not_elected') for entry in did]}"
+        )
+        output = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+        if output:
+            print(f"  sender log lines      {len(output)}; first: {output[0][:150]}")
+    figures |= {
+        "processes": count,
+        "processes_that_sent": senders,
+        "claimed_by_process": sent_by,
+        "first_accepted_after_seconds": round(first - started, 2),
+    }
+    return figures
+
+
+async def run(only_processes: bool = False) -> dict[str, Any]:
     print("== telegram delivery: outbox → OutboxSender → aiogram → fake Bot API with limits ==")
     server = os.environ.get(POSTGRES_ENV)
     engine_name = "PostgreSQL (temporary databases)" if server else "SQLite (temporary files)"
@@ -602,19 +706,41 @@ async def run() -> None:
         f"database: {engine_name}; fake limits 30/s in all, 20/min per group, 1/s per "
         f"private chat (burst 3); coach limits {coach_limits()}"
     )
+    figures: dict[str, Any] = {"database": "postgresql" if server else "sqlite"}
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
-        await plain_run(folder, PLAIN_MESSAGES)
-        await restart_run(folder, RESTART_MESSAGES, signal.SIGKILL)
-        await restart_run(folder, RESTART_MESSAGES, signal.SIGTERM)
+        if not only_processes:
+            figures["one_sender"] = await plain_run(folder, PLAIN_MESSAGES)
+            figures["sigkill"] = await restart_run(folder, RESTART_MESSAGES, signal.SIGKILL)
+            figures["sigterm"] = await restart_run(folder, RESTART_MESSAGES, signal.SIGTERM)
+        counts = (1, 3) if only_processes else (3,)
+        for count in counts:
+            if not server:
+                print(
+                    f"-- {count} sender processes: skipped (on SQLite every process leads; set "
+                    f"{POSTGRES_ENV} to a PostgreSQL server to run it)"
+                )
+                continue
+            figures[f"processes_{count}"] = await processes_run(folder, PLAIN_MESSAGES, count)
+    return figures
 
 
 # The child process: one sender, as `coach run` has it (sender plus the outbox sweep).
 
 
-async def child_main(url: str, api_base: str, token: str, lease: float, sweep: float) -> None:
+async def child_main(
+    url: str,
+    api_base: str,
+    token: str,
+    lease: float,
+    sweep: float,
+    summary: Path | None = None,
+) -> dict[str, int]:
+    """One sender; with ``summary``, elected as ``coach run`` elects it, and what it did is
+    written to that file (how many messages it claimed, how often another process led)."""
     parts = make_sender(url, api_base, token, lease)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, parts.sender.stop)
+    stopping = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set if summary else parts.sender.stop)
 
     async def sweeping() -> None:
         while True:
@@ -622,28 +748,50 @@ async def child_main(url: str, api_base: str, token: str, lease: float, sweep: f
             await sweep_outbox(parts.queue, parts.sender, utc_now)
 
     sweeper = asyncio.create_task(sweeping())
+    election = Election.on(parts.queue.store.engine) if summary else None
     try:
-        await parts.sender.run()
+        if election is None:
+            await parts.sender.run()
+        else:
+            sending = asyncio.create_task(parts.sender.run_elected(election))
+            stop = asyncio.create_task(stopping.wait())
+            await asyncio.wait({sending, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            await stop_sender(parts.sender, sending)
     finally:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await parts.close()
+    attempts = election.attempts if election is not None else 0
+    return {"pid": os.getpid(), "claimed": len(parts.queue.claims), "not_elected": attempts}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+    parser.add_argument(
+        "--processes", action="store_true", help="only the runs with 1 and 3 sender processes"
+    )
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--url")
     parser.add_argument("--api-base")
     parser.add_argument("--token")
     parser.add_argument("--lease", type=float, default=COACH_LEASE_SECONDS)
-    parser.add_argument("--sweep", type=float, default=30.0)
+    parser.add_argument("--sweep", type=float, default=COACH_SWEEP_SECONDS)
+    parser.add_argument("--elected", action="store_true")
+    parser.add_argument("--summary", type=Path)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(child_main(args.url, args.api_base, args.token, args.lease, args.sweep))
-    else:
-        asyncio.run(run())
+        summary = args.summary if args.elected else None
+        done = asyncio.run(
+            child_main(args.url, args.api_base, args.token, args.lease, args.sweep, summary)
+        )
+        if summary is not None:
+            summary.write_text(json.dumps(done))
+        return
+    with figures_out(args.json) as give:
+        give(asyncio.run(run(args.processes)))
 
 
 if __name__ == "__main__":
