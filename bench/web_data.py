@@ -1,6 +1,6 @@
 """What the web chat costs a learner in data, measured in Debian's Chromium.
 
-``python -m bench.web_data``. The shipped course is served on loopback behind a proxy that
+``python -m bench.web_data [--json]``. The shipped course is served on loopback behind a proxy that
 counts every byte of every connection both ways (HTTP headers included, TCP/IP not), and
 Chromium (Playwright, phone size, English) opens it. Beside the proxy's count, the page's
 own DevTools accounting: ``Network.loadingFinished``'s encodedDataLength (what arrived,
@@ -13,7 +13,10 @@ Printed, bytes for: the first visit (until the first messages are shown), the wa
 first lesson (language, time, menu, the lesson's cost), the first warm-up lesson end to end
 from "Start" with its picture (set against the size the coach said it would cost),
 ten idle minutes with the page open, and a returning visit before any new message (it
-installs the service worker) and a third one (the shell comes from the service worker).
+installs the service worker) and a third one (the shell comes from the service worker);
+then a second learner, in a browser of their own, takes the same lesson from "Start without
+pictures" (set against the text part of the size said before it). ``--json`` prints the
+figures as one JSON object instead.
 Ten idle minutes are simulated honestly but faster: the stream's heartbeat is set to
 60 s / SCALE (``COACH_WEB_STREAM_HEARTBEAT_SECONDS``) and the page idles 600 s / SCALE,
 so it sees the same ten heartbeats it would in ten real minutes (the stream's lifetime
@@ -22,8 +25,10 @@ is counted in heartbeats, so it scales too).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -58,6 +63,7 @@ TARGETS = {
     "first visit": 20_000,
     "returning visit": 10_000,
     "first warm-up lesson": 30_000,
+    "lesson without pictures": 10_000,
     "ten idle minutes": 5_000,
 }
 
@@ -185,7 +191,7 @@ class Meter:
         self.wire = wire
         self.devtools = devtools
         self.phases: list[Phase] = []
-        self.shown = ""  # what the coach said the first lesson would cost, before it
+        self.shown: dict[str, str] = {}  # for each lesson phase, the cost said before it
         self._mark = self._now()
 
     def _now(self) -> tuple[int, int, int, int, int]:
@@ -242,6 +248,38 @@ async def open_page(context: Any, url: str, devtools: DevTools) -> Any:
     return page
 
 
+async def to_the_first_lesson(page: Any, meter: Meter, phase: str) -> None:
+    """Language, time, no placement, the warm-up module, its first lesson: the cost said."""
+    await tap(page, "English")
+    await tap(page, r"^1\. ")  # the time where the learner is
+    await tap(page, r"\. Skip$")  # the questions on where to begin
+    await tap(page, "Using this chat")
+    await said(page, "choose a lesson")
+    await tap(page, "Buttons and numbers")
+    cost = page.locator(".msg.bot", has_text="This lesson:").last
+    await cost.wait_for(timeout=15000)
+    meter.shown[phase] = await cost.inner_text()  # what the lesson will cost, before it
+
+
+async def the_first_lesson(page: Any, pictures: bool) -> None:
+    """The first warm-up lesson to its recap, from the choice after its cost."""
+    await tap(page, r"\. ▶️ Start$" if pictures else r"\. Start without pictures$")
+    await tap(page, "Next")
+    if pictures:
+        await page.locator(".msg.bot img").last.wait_for(timeout=15000)
+        await page.wait_for_function(
+            "[...document.querySelectorAll('.msg.bot img')].every(i => i.complete)"
+        )
+    else:
+        await said(page, "🖼")  # the picture's description, said instead of it
+    await tap(page, "Next")
+    await tap(page, "Blue")
+    await tap(page, "Both work")
+    await page.locator("#msg").fill("OK")
+    await page.locator("#send").click()
+    await said(page, "You learned")
+
+
 async def walk(url: str, meter: Meter) -> None:
     from playwright.async_api import async_playwright
 
@@ -255,30 +293,11 @@ async def walk(url: str, meter: Meter) -> None:
         await meter.settled()
         meter.phase("first visit")
 
-        await tap(page, "English")
-        await tap(page, r"^1\. ")  # the time where the learner is
-        await tap(page, r"\. Skip$")  # the questions on where to begin
-        await tap(page, "Using this chat")
-        await said(page, "choose a lesson")
-        await tap(page, "Buttons and numbers")
-        cost = page.locator(".msg.bot", has_text="This lesson:").last
-        await cost.wait_for(timeout=15000)
-        meter.shown = await cost.inner_text()  # what the lesson will cost, before it
+        await to_the_first_lesson(page, meter, "first warm-up lesson")
         await meter.settled()
         meter.phase("to the first lesson")
 
-        await tap(page, r"\. ▶️ Start$")
-        await tap(page, "Next")
-        await page.locator(".msg.bot img").last.wait_for(timeout=15000)
-        await page.wait_for_function(
-            "[...document.querySelectorAll('.msg.bot img')].every(i => i.complete)"
-        )
-        await tap(page, "Next")
-        await tap(page, "Blue")
-        await tap(page, "Both work")
-        await page.locator("#msg").fill("OK")
-        await page.locator("#send").click()
-        await said(page, "You learned")
+        await the_first_lesson(page, pictures=True)
         await meter.settled()
         meter.phase("first warm-up lesson")
 
@@ -299,12 +318,25 @@ async def walk(url: str, meter: Meter) -> None:
             await meter.settled(0.5)
             meter.phase("(closing the page)")
         await context.close()
+
+        context = await browser.new_context(  # another learner, who saves data
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB"
+        )
+        page = await open_page(context, url, meter.devtools)
+        await said(page, "Choose your language")
+        await to_the_first_lesson(page, meter, "lesson without pictures")
+        await meter.settled()
+        meter.phase("(another learner, to the first lesson)")
+        await the_first_lesson(page, pictures=False)
+        await meter.settled()
+        meter.phase("lesson without pictures")
+        await context.close()
         await browser.close()
 
 
 def report(phases: list[Phase]) -> list[str]:
     lines = [
-        f"{'':<22}{'wire ↑':>9}{'wire ↓':>9}{'DevTools ↑':>12}{'DevTools ↓':>12}"
+        f"{'':<24}{'wire ↑':>9}{'wire ↓':>9}{'DevTools ↑':>12}{'DevTools ↓':>12}"
         f"{'+TCP/IP≈':>10}  target"
     ]
     for p in phases:
@@ -313,15 +345,20 @@ def report(phases: list[Phase]) -> list[str]:
         if target is not None:
             met = "met" if p.counted < target else "NOT met"
             verdict = f"< {target / 1000:.0f} kB: {met} ({p.counted / 1000:.1f} kB)"
-        estimate = p.wire + 2 * TCP_IP * p.reads  # each segment, and an ACK for it
         lines.append(
-            f"{p.name:<22}{p.wire_up:>9}{p.wire_down:>9}{p.devtools_up:>12}{p.devtools_down:>12}"
-            f"{estimate:>10}  {verdict}"
+            f"{p.name:<24}{p.wire_up:>9}{p.wire_down:>9}{p.devtools_up:>12}{p.devtools_down:>12}"
+            f"{tcp_ip(p):>10}  {verdict}"
         )
     return lines
 
 
-async def measure() -> list[str]:
+def tcp_ip(phase: Phase) -> int:
+    """The wire's bytes with TCP/IP's own, about: each segment, and an ACK for it."""
+    return phase.wire + 2 * TCP_IP * phase.reads
+
+
+async def measure() -> tuple[list[Phase], dict[str, str]]:
+    """Every phase measured, and the cost said before each lesson phase."""
     os.environ["COACH_WEB_STREAM_HEARTBEAT_SECONDS"] = f"{HEARTBEAT:g}"
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
@@ -339,38 +376,95 @@ async def measure() -> list[str]:
         async with running(coach) as url, counting_proxy(url.split("//")[1], wire) as proxy:
             meter.phase("(starting)")
             await walk(proxy, meter)
-    phases = [p for p in meter.phases if not p.name.startswith("(")]
-    return [*report(phases), shown_against_measured(meter.shown, phases)]
+    return [p for p in meter.phases if not p.name.startswith("(")], meter.shown
 
 
-def shown_against_measured(shown: str, phases: list[Phase]) -> str:
-    """The size said before the first lesson, against what the lesson really moved."""
-    sizes = [float(n) for n in re.findall(r"([0-9]+(?:\.[0-9]+)?) kB", shown)]
-    lesson = next((p for p in phases if p.name == "first warm-up lesson"), None)
-    if not sizes or lesson is None:
-        return f"size shown before the first lesson: not found ({shown!r})"
-    said, moved = sum(sizes) * 1000, lesson.counted
-    off = (said - moved) / moved
-    verdict = "met" if abs(off) <= 0.10 else "NOT met"
-    return (
-        f"size shown before the first lesson: {said / 1000:.0f} kB; it moved "
-        f"{moved / 1000:.1f} kB: {off:+.0%} (within 10 %: {verdict})"
-    )
+@dataclass(frozen=True)
+class Shown:
+    """The size said before a lesson (the text part only, for a lesson taken without its
+    pictures), against what the lesson really moved."""
+
+    lesson: str
+    text: str
+    said: int | None
+    moved: int
+
+    @property
+    def off(self) -> float | None:
+        return None if self.said is None else (self.said - self.moved) / self.moved
+
+    @property
+    def met(self) -> bool:
+        return self.off is not None and abs(self.off) <= 0.10
+
+    def line(self) -> str:
+        if self.off is None or self.said is None:
+            return f"size shown before the {self.lesson}: not found ({self.text!r})"
+        return (
+            f"size shown before the {self.lesson}: {self.said / 1000:.0f} kB; it moved "
+            f"{self.moved / 1000:.1f} kB: {self.off:+.0%} "
+            f"(within 10 %: {'met' if self.met else 'NOT met'})"
+        )
 
 
-async def run() -> None:
-    print("== web chat data: bytes a learner's phone sends and receives, Chromium, English ==")
+def shown_against_measured(shown: dict[str, str], phases: list[Phase]) -> list[Shown]:
+    found = []
+    for phase in phases:
+        if (text := shown.get(phase.name)) is None:
+            continue
+        sizes = [float(n) for n in re.findall(r"([0-9]+(?:\.[0-9]+)?) kB", text)]
+        if phase.name == "lesson without pictures":
+            sizes = sizes[:1]  # "about 10 kB (text) + 3 kB (1 picture)": the text
+        said = round(sum(sizes) * 1000) if sizes else None
+        found.append(Shown(phase.name, text, said, phase.counted))
+    return found
+
+
+def as_json(phases: list[Phase], shown: list[Shown]) -> dict[str, Any]:
+    return {
+        "phases": {
+            p.name: {
+                "wire_up": p.wire_up,
+                "wire_down": p.wire_down,
+                "devtools_up": p.devtools_up,
+                "devtools_down": p.devtools_down,
+                "with_tcp_ip": tcp_ip(p),
+                "counted": p.counted,
+                "target": TARGETS.get(p.name),
+                "met": None if p.name not in TARGETS else p.counted < TARGETS[p.name],
+            }
+            for p in phases
+        },
+        "shown": {
+            s.lesson: {"text": s.text, "said": s.said, "moved": s.moved, "off": s.off, "met": s.met}
+            for s in shown
+        },
+        "heartbeat_seconds": HEARTBEAT,
+        "idle_seconds": IDLE,
+    }
+
+
+async def run(json_out: bool) -> None:
     if not await asyncio.to_thread(CHROMIUM.exists):
         print("skipped: Debian's Chromium is not at /usr/bin/chromium")
         return
-    print(
-        f"(ten idle minutes: heartbeat {HEARTBEAT:g} s for 60 s, {IDLE:g} s idle for 600 s; "
-        "wire = HTTP bytes through a counting proxy, service worker included; "
-        "+TCP/IP ≈ wire plus 52 bytes a segment and its ACK)"
-    )
-    for line in await measure():
+    if not json_out:
+        print("== web chat data: bytes a learner's phone sends and receives, Chromium, English ==")
+        print(
+            f"(ten idle minutes: heartbeat {HEARTBEAT:g} s for 60 s, {IDLE:g} s idle for 600 s; "
+            "wire = HTTP bytes through a counting proxy, service worker included; "
+            "+TCP/IP ≈ wire plus 52 bytes a segment and its ACK)"
+        )
+    phases, said = await measure()
+    shown = shown_against_measured(said, phases)
+    if json_out:
+        print(json.dumps(as_json(phases, shown), ensure_ascii=False, indent=2))
+        return
+    for line in [*report(phases), *(s.line() for s in shown)]:
         print(line)
 
 
 if __name__ == "__main__":
-    asyncio.run(run())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="the figures as one JSON object")
+    asyncio.run(run(parser.parse_args().json))
