@@ -67,7 +67,8 @@ CHANNEL = Capabilities(
     sends=frozenset({"image", "audio"}),
     pull=True,
     # A step costs the learner's tap going up and the reply coming down, each with its HTTP
-    # headers: about 1.5 kB (bench/web_data.py: 10.8 kB for the first six-step lesson).
+    # headers: about 1.5 kB (bench/web_data.py: 9.3 kB for the first six-step lesson, taken
+    # without its picture).
     message_bytes=1500,
     media_overhead=400,  # each file's own request and response headers, about
     webp=True,  # a lesson picture's WebP, made for phones
