@@ -282,5 +282,6 @@ async def test_whatsapp_s_number_has_its_own_80_a_second_beside_telegram_s_30() 
         await limiter.acquire(f"whatsapp:{n}", False, rate=1 / 6, channel="whatsapp", total=80)
         times.append(clock.now)
     assert times[0] == 0.0  # Telegram's 30 this second do not hold WhatsApp up
-    assert times[80] == pytest.approx(80 * 1.03 / 79, abs=0.01)
-    assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 78
+    assert times[80] == pytest.approx(80 * (1 + Limits().margin) / 79, abs=0.01)
+    busiest = max(sum(1 for t in times if start <= t < start + 1) for start in times)
+    assert 78 <= busiest <= 80  # close to the number's limit, never over it

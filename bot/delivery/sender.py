@@ -28,6 +28,7 @@ from bot.core.channel import Capabilities
 from bot.delivery.errors import Held, Moved, Rejected, RetryAfter, Transient, Unreachable
 from bot.delivery.held import HeldMessages
 from bot.delivery.limits import RateLimiter
+from bot.delivery.sent_marks import SentMarks
 from bot.services.figures_live import send_result
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SENDER = "outbox-sender"  # what the coach processes elect one of to send
+
+
+class _Stopping(Exception):
+    """The sender stops before a message's turn came."""
 
 
 class Delivery(Protocol):
@@ -115,6 +120,7 @@ class OutboxSender:
         self.chat_rates = chat_rates(deliveries)
         self.channel_totals = channel_totals(deliveries)
         self.held = HeldMessages(queue.store)
+        self.marks = SentMarks(queue, on_written=self.wake)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -171,6 +177,9 @@ class OutboxSender:
                 for task in self._sending:
                     task.cancel()
             await asyncio.gather(*self._sending, return_exceptions=True)
+            with contextlib.suppress(TimeoutError):  # a database away: their claims run out
+                async with asyncio.timeout(self.lease.total_seconds() / 2):
+                    await self.marks.flush()
 
     async def _claim_and_start(self) -> int:
         """Claim what is due, up to a batch in flight in all, and start each chat's sends."""
@@ -205,6 +214,7 @@ class OutboxSender:
         """Claim what is due and send it all, each chat in order; the number claimed."""
         claimed = await self._claim_and_start()
         await asyncio.gather(*self._sending)
+        await self.marks.flush()
         return claimed
 
     async def _send_chat(self, messages: list[OutboundMessage]) -> None:
@@ -218,11 +228,26 @@ class OutboxSender:
         """Send one message; False when the chat's later messages must wait."""
         delivery = self.deliveries[message.channel]
         chat_key = f"{message.channel}:{message.chat_id}"
-        if not await self._its_turn(message, chat_key, delivery.is_group(message.chat_id), started):
+        group = delivery.is_group(message.chat_id)
+        rate = None if group else self.chat_rates.get(message.channel)
+        if not await self._its_turn(message, chat_key, group, rate, started):
             return False
         try:
-            async with self._slots:
-                platform_id = await delivery.deliver(message)
+            async with self.limiter.sending(
+                chat_key,
+                group,
+                lambda: self._stopping,
+                rate=rate,
+                channel=message.channel,
+                total=self.channel_totals.get(message.channel),
+            ) as allowed:
+                if not allowed:
+                    raise _Stopping
+                async with self._slots:
+                    platform_id = await delivery.deliver(message)
+        except _Stopping:
+            await self.queue.release([message.id])  # the next sender sends it
+            return False
         except RetryAfter as flood:
             log.warning("flood control on message %d: retry after %s s", message.id, flood.seconds)
             send_result(message.channel, "flood_control")
@@ -254,32 +279,26 @@ class OutboxSender:
             send_result(message.channel, "failed")
             await self.queue.failed(message.id, str(error))
             return True
-        await self.queue.sent(message.id, platform_id, self.clock())
+        self.marks.add(message.id, platform_id, self.clock())
         send_result(message.channel, "sent")
         return True
 
     async def _its_turn(
-        self, message: OutboundMessage, chat_key: str, group: bool, started: float
+        self,
+        message: OutboundMessage,
+        chat_key: str,
+        group: bool,
+        rate: float | None,
+        started: float,
     ) -> bool:
-        """Wait for the chat's and the channel's limits; False when the message must wait in
-        the outbox instead (it would hold up the batch's other chats, or the sender stops)."""
-        rate = None if group else self.chat_rates.get(message.channel)
+        """False when the message must wait in the outbox rather than for the chat's own
+        limit here: it would hold up the batch's other chats."""
         wait = self.limiter.chat_wait(chat_key, group, rate, message.channel)
         if wait > 0 and (
             wait > self.hold_seconds or self.limiter.clock() - started > self.hold_seconds
         ):
             until = self.clock() + timedelta(seconds=wait)
             await self.queue.retry(message.id, until, "rate limit", attempt=False)
-            return False
-        if not await self.limiter.acquire(
-            chat_key,
-            group,
-            lambda: self._stopping,
-            rate=rate,
-            channel=message.channel,
-            total=self.channel_totals.get(message.channel),
-        ):
-            await self.queue.release([message.id])  # stopping: the next sender sends it
             return False
         return True
 

@@ -7,6 +7,7 @@ with several coach processes (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -17,6 +18,13 @@ from bot.store.tables import Learner, OutboxRow
 from bot.store.unit_of_work import Store
 
 PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
+
+
+@dataclass(frozen=True)
+class SentMark:
+    id: int
+    platform_message_id: str | None
+    sent_at: datetime
 
 
 class DeliveryQueue:
@@ -75,6 +83,14 @@ class DeliveryQueue:
             platform_message_id=platform_message_id,
             claimed_until=None,
         )
+
+    async def sent_many(self, marks: list[SentMark]) -> None:
+        """Mark messages sent, in one statement (each with its own id and time)."""
+        if not marks:
+            return
+        values = [{**asdict(mark), "status": SENT, "claimed_until": None} for mark in marks]
+        async with self.store.unit_of_work() as uow:
+            await uow.session.execute(update(OutboxRow), values)
 
     async def retry(self, message_id: int, not_before: datetime, error: str, attempt: bool) -> None:
         """Send again later; ``attempt`` counts it as a failed try (not so for flood control)."""
