@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 from typer.testing import CliRunner
@@ -17,6 +18,8 @@ from bot.cli import app
 from bot.course.loader import check_pictures, load_course
 from bot.course.model import MessageStep
 from bot.course.pictures import PHONE_WIDTH, digest, made_from, make_pictures
+from bot.delivery.errors import DeliveryError
+from bot.store.outbox import OutboundMessage
 from bot.store.tables import MediaFile
 from tests.conftest import ROOT, settings_for
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, small_course
@@ -221,3 +224,21 @@ async def test_whatsapp_gets_the_png_it_accepts_as_an_image(
         assert media_id is not None
         assert graph.uploads[media_id] == (course / "media" / "buttons.png").read_bytes()
         assert graph.upload_types[media_id] == "image/png"
+
+
+async def test_the_fake_graph_api_like_meta_shows_no_webp_as_an_image(
+    database_url: str, engine: object, tmp_path: Path
+) -> None:
+    """What keeps the WhatsApp test above honest: a WebP sent as an image is refused."""
+    course = picture_course(tmp_path / "curriculum")
+    async with coach_on_whatsapp(database_url, curriculum=course) as (coach, graph):
+        delivery = coach.channels["whatsapp"].delivery
+        assert delivery is not None
+        await WhatsAppLearner(coach, graph, "33600000001", "Someone").says("hello")
+        webp = course / "media" / "buttons.webp"
+        media = {"kind": "image", "path": "media/buttons.webp", "size": webp.stat().st_size}
+        picture = OutboundMessage(1, "whatsapp", "33600000001", "A cup.", (), media, None, "en")
+        with pytest.raises(DeliveryError):
+            await delivery.deliver(picture)
+        [uploaded] = graph.upload_types.values()  # image/webp, where the system knows it
+        assert uploaded not in ("image/jpeg", "image/png")
