@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 PHONE_WIDTH = 480  # twice the width a chat bubble shows it at: sharp when enlarged
-QUALITY = 80  # lossy: a third of lossless for these drawings, with no visible loss
+QUALITY = 80  # lossy: 2.2-3.1 kB for the shipped drawings, against 3.1-11.4 kB lossless
 SOURCES = (".png", ".jpg", ".jpeg")
 COMMAND = "coach curriculum pictures"
 _MARK = b"coach-source sha256="
