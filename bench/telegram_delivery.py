@@ -86,6 +86,7 @@ BENCH_LEASE_SECONDS = 15.0
 BENCH_SWEEP_SECONDS = 3.0
 COACH_LEASE_SECONDS = 120.0
 COACH_SWEEP_SECONDS = 30.0
+STARTING_SECONDS = 120.0  # what a new sender process may take to start on a busy machine
 
 
 # What to send.
@@ -660,7 +661,8 @@ async def processes_run(folder: str, total: int, count: int) -> dict[str, Any]:
                 counts = await monitor.statuses()
                 return counts["pending"] + counts["sending"] == 0
 
-            deadline = started + total / LIMIT_PER_SECOND * 1.5 + 30
+            # A process may take a minute to start on a busy machine (imports).
+            deadline = started + STARTING_SECONDS + total / LIMIT_PER_SECOND * 1.5 + 30
             finished = await wait_for(done, deadline, every=0.1)
             if not finished:
                 print(f"  (stopped at the deadline, {deadline - started:.0f} s)")
@@ -687,8 +689,13 @@ async def processes_run(folder: str, total: int, count: int) -> dict[str, Any]:
             f"times each was told another leads: {[entry.get('not_elected') for entry in did]}"
         )
         output = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+        said = Counter(
+            line[:160] for line in output if line.strip() and not line.startswith((" ", "Tr"))
+        )
         if output:
-            print(f"  sender log lines      {len(output)}; first: {output[0][:150]}")
+            print(f"  sender log lines      {len(output)}; most said:")
+            for text_, times in said.most_common(6):
+                print(f"    {times} × {text_}")
     figures |= {
         "processes": count,
         "processes_that_sent": senders,
@@ -698,7 +705,7 @@ async def processes_run(folder: str, total: int, count: int) -> dict[str, Any]:
     return figures
 
 
-async def run(only_processes: bool = False) -> dict[str, Any]:
+async def run(only_processes: bool = False, messages: int = PLAIN_MESSAGES) -> dict[str, Any]:
     print("== telegram delivery: outbox → OutboxSender → aiogram → fake Bot API with limits ==")
     server = os.environ.get(POSTGRES_ENV)
     engine_name = "PostgreSQL (temporary databases)" if server else "SQLite (temporary files)"
@@ -720,7 +727,7 @@ async def run(only_processes: bool = False) -> dict[str, Any]:
                     f"{POSTGRES_ENV} to a PostgreSQL server to run it)"
                 )
                 continue
-            figures[f"processes_{count}"] = await processes_run(folder, PLAIN_MESSAGES, count)
+            figures[f"processes_{count}"] = await processes_run(folder, messages, count)
     return figures
 
 
@@ -773,6 +780,9 @@ def main() -> None:
     parser.add_argument(
         "--processes", action="store_true", help="only the runs with 1 and 3 sender processes"
     )
+    parser.add_argument(
+        "--messages", type=int, default=PLAIN_MESSAGES, help="messages of the process runs"
+    )
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--url")
     parser.add_argument("--api-base")
@@ -791,7 +801,7 @@ def main() -> None:
             summary.write_text(json.dumps(done))
         return
     with figures_out(args.json) as give:
-        give(asyncio.run(run(args.processes)))
+        give(asyncio.run(run(args.processes, args.messages)))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import cProfile
 import io
+import os
 import pstats
 import re
 import tempfile
@@ -82,6 +83,7 @@ LEARNERS = 200
 SCRIPT = ["/start", "2", "1", "1", "1"]  # start, French, then the first option each time
 REPLY_METHODS = frozenset({"sendmessage", "editmessagetext", "sendphoto", "sendvoice", "sendaudio"})
 ROUNDS = 3
+ENGINES = ("sqlite", "postgresql")
 WITHIN = 120.0  # seconds a phase may take before it is reported as unfinished
 POLLING_TASK = "telegram polling"  # bot/channels/telegram/polling.py names its task so
 VERB = re.compile(r"^\s*(\w+)(?:\s+(?:INTO|FROM)?\s*(\w+))?", re.IGNORECASE)
@@ -403,8 +405,12 @@ def line(name: str, phase: Phase) -> str:
     )
 
 
-async def measure(profile: Path | None = None) -> dict[str, Any]:
-    server = postgres_server()
+async def measure(
+    profile: Path | None = None, coach_only: bool = False, engines: tuple[str, ...] = ENGINES
+) -> dict[str, Any]:
+    """``coach_only``: without the baselines (for a profiler, say)."""
+    server = postgres_server() if "postgresql" in engines else None
+    rounds = 0 if coach_only else ROUNDS
     print("== telegram intake: updates in by long polling, handled, replies accepted ==")
     print(
         f"{LEARNERS} learners × {len(SCRIPT)} updates ({' '.join(SCRIPT)}) queued up front "
@@ -417,28 +423,34 @@ async def measure(profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
         async with fake_telegram(limits=FloodLimits.off()) as tg:
             echoes, nodbs = [], []
-            for _ in range(ROUNDS):  # interleaved, so a busy moment does not hit one alone
+            for _ in range(rounds):  # interleaved, so a busy moment does not hit one alone
                 echoes.append(await echo_phase(tg, next(first_ids)))
                 nodbs.append(await nodb_phase(tg, next(first_ids)))
             profiler = cProfile.Profile() if profile else None
             if profiler:
                 profiler.enable()
-            coaches["sqlite"] = await coach_phase(
-                tg, f"sqlite+aiosqlite:///{folder}/intake.db", next(first_ids)
-            )
+            if "sqlite" in engines:
+                coaches["sqlite"] = await coach_phase(
+                    tg, f"sqlite+aiosqlite:///{folder}/intake.db", next(first_ids)
+                )
             if profiler:
                 profiler.disable()
             if server:
                 async with scratch_postgres(server, "coach_intake") as url:
                     coaches["postgresql"] = await coach_phase(tg, url, next(first_ids))
-    echo, nodb = median(echoes), median(nodbs)
-    print(line("echo bot", echo))
-    print(line("no-database bot", nodb))
+    empty = Phase(0, 0, 0.0, False)
+    echo, nodb = (median(echoes), median(nodbs)) if echoes else (empty, empty)
+    load = os.getloadavg()
+    if echoes:
+        print(line("echo bot", echo))
+        print(line("no-database bot", nodb))
     for engine, phase in coaches.items():
         print(line(f"coach, {engine}", phase))
     print(f"echo runs          {', '.join(f'{p.rate:,.0f}' for p in echoes)} updates/s")
     print(f"no-database runs   {', '.join(f'{p.rate:,.0f}' for p in nodbs)} updates/s")
+    print(f"load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
     figures: dict[str, Any] = {
+        "load_average": [rounded(value, 2) for value in load[:2]],
         "learners": LEARNERS,
         "updates_per_learner": len(SCRIPT),
         "echo": echo.figures() | {"rounds": [rounded(p.rate, 1) for p in echoes]},
@@ -491,9 +503,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.telegram_intake", description=__doc__)
     parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
     parser.add_argument("--profile", type=Path, help="profile the coach's SQLite phase to FILE")
+    parser.add_argument("--coach-only", action="store_true", help="without the baselines")
+    parser.add_argument("--engine", choices=ENGINES, action="append", help="this database only")
     arguments = parser.parse_args()
+    engines = tuple(arguments.engine or ENGINES)
     with figures_out(arguments.json) as give:
-        give(asyncio.run(measure(arguments.profile)))
+        give(asyncio.run(measure(arguments.profile, arguments.coach_only, engines)))
 
 
 if __name__ == "__main__":

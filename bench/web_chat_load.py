@@ -258,6 +258,8 @@ class Result:
     seconds: float
     answers: list[Answer]
     server_cpu: float
+    client_cpu: float
+    load: float  # the machine's load average over the last minute, at the window's end
     log_lines: list[str]
 
     def figures(self) -> dict[str, Any]:
@@ -280,6 +282,8 @@ class Result:
             "mean_ms": rounded(statistics.fmean(latencies) * 1000, 1) if latencies else None,
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "server_cpu_share": rounded(self.server_cpu / self.seconds, 2),
+            "client_cpu_share": rounded(self.client_cpu / self.seconds, 2),
+            "load_average": rounded(self.load, 2),
             "server_log_lines": len(self.log_lines),
         }
 
@@ -290,7 +294,8 @@ class Result:
             f"{self.name:<19} {f['requests']:>6} answers in {self.seconds:.0f} s: "
             f"{f['requests_per_second']:>8,.1f} requests/s, p50 {f['p50_ms']} ms, "
             f"p90 {f['p90_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms; "
-            f"{bad} not 200; server CPU {f['server_cpu_share']:.0%} of a core"
+            f"{bad} not 200; CPU: server {f['server_cpu_share']:.0%} of a core, learners "
+            f"{f['client_cpu_share']:.0%}; load average {f['load_average']:.1f}"
         )
 
 
@@ -334,8 +339,11 @@ async def measure(
         ready.set()
         await asyncio.sleep(WARM_UP)
         window_start, cpu_before = time.monotonic(), cpu_seconds(process.pid)
+        client_before = sum(os.times()[:2])
         await asyncio.sleep(seconds)
         window_end, cpu = time.monotonic(), cpu_seconds(process.pid) - cpu_before
+        client_cpu = sum(os.times()[:2]) - client_before
+        load = os.getloadavg()[0]
         failed = [t.exception() for t in tasks if t.done() and not t.cancelled()]
         for task in tasks:
             task.cancel()
@@ -352,7 +360,7 @@ async def measure(
                 process.kill()
                 await process.wait()
     lines = log.read_text(errors="replace").splitlines()
-    return Result(name, learners, seconds, counted, cpu, lines)
+    return Result(name, learners, seconds, counted, cpu, client_cpu, load, lines)
 
 
 async def run(learners: int = LEARNERS, seconds: float = SECONDS) -> dict[str, Any]:
