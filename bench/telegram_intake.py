@@ -471,14 +471,17 @@ async def measure(
                 f"coach, {engine:<10} SQL per update, {name}: {sql['transactions']:.1f} "
                 f"transactions, {sql['statements']:.1f} statements ({kinds})"
             )
-        ratios = {
-            "coach_per_no_database": rounded(phase.rate / nodb.rate if nodb.rate else 0.0),
-            "coach_per_echo": rounded(phase.rate / echo.rate if echo.rate else 0.0),
-        }
-        print(
-            f"ratio, {engine:<10} coach / no-database bot = {ratios['coach_per_no_database']:.3f}"
-            f" (goal ≥ 0.5); coach / echo = {ratios['coach_per_echo']:.3f}"
-        )
+        ratios: dict[str, float] = {}
+        if nodb.rate and echo.rate:
+            ratios = {
+                "coach_per_no_database": rounded(phase.rate / nodb.rate),
+                "coach_per_echo": rounded(phase.rate / echo.rate),
+            }
+            print(
+                f"ratio, {engine:<10} coach / no-database bot = "
+                f"{ratios['coach_per_no_database']:.3f} (goal ≥ 0.5); coach / echo = "
+                f"{ratios['coach_per_echo']:.3f}"
+            )
         figures["coach"][engine] = phase.figures() | ratios
     if profiler and profile:
         profiler.dump_stats(profile)
