@@ -20,6 +20,7 @@ from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.telegram.runtime import TelegramRuntime
 from bot.config import Settings
 from bot.core.channel import Capabilities
+from bot.core.data_use import DATA_WORDS
 from bot.core.handoff import HELP_WORDS
 from bot.core.privacy import FORGET_WORDS
 from bot.core.reminders import STOP_WORDS
@@ -119,6 +120,7 @@ def core_rules(settings: Settings, catalogs: Catalogs) -> Rules:
     return replace(
         rules,
         forget_words=words(catalogs, FORGET_WORDS),
+        data_words=words(catalogs, DATA_WORDS),
         request_kept_days=settings.retention_handoff_days,
         draft_languages=catalogs.drafts,
     )

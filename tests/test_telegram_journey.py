@@ -182,6 +182,6 @@ async def test_the_command_menu_is_registered_in_every_language(
     assert set(menus) == {("default", ""), ("default", "en"), ("default", "fr"), ("default", "ar")}
     for menu in menus.values():
         commands = [c["command"] for c in menu]
-        assert commands == ["start", "menu", "progress", "language", "help", "stop"]
+        assert commands == ["start", "menu", "progress", "data", "language", "help", "stop"]
     progress = {language: menu[2]["description"] for (_, language), menu in menus.items()}
     assert progress == {"": "My progress", "en": "My progress", "fr": "Mes progrès", "ar": "تقدّمي"}

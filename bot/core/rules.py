@@ -38,5 +38,6 @@ class Rules:
     handoff: HandoffRules = field(default_factory=HandoffRules)
     stop_words: dict[str, frozenset[str]] = field(default_factory=dict)
     forget_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    data_words: dict[str, frozenset[str]] = field(default_factory=dict)  # as /data does
     request_kept_days: int = 30  # what a request said is kept this long after it closes
     draft_languages: frozenset[str] = frozenset()  # whose translations are not yet reviewed

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.core.data_cost import GENERIC, Transfer
+from bot.core.data_use import COMMAND as DATA_COMMAND
+from bot.core.data_use import DataUse, data_use_reply, is_data_word
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.groups import help_in_private
@@ -65,11 +67,14 @@ def step(
     *,
     help_link: str | None = None,
     transfer: Transfer = GENERIC,
+    data_use: DataUse | None = None,
 ) -> Outcome:
-    """Decide what one learner event changes and what the coach says back."""
+    """Decide what one learner event changes and what the coach says back.
+
+    ``data_use``: for ``/data`` (or its words), what the learner's data paid for lately."""
     if not event.chatter:
         state = replace(state, nudge=after_learner_activity(state.nudge, now))
-    turn = Turn(state, event, course, now, rules, help_link, transfer)
+    turn = Turn(state, event, course, now, rules, help_link, transfer, data_use)
     new_state, effects = _dispatch(turn)
     if state.language is None and new_state.language is not None:
         effects = _with_notice(effects, rules, new_state.language)
@@ -191,6 +196,8 @@ def _command(turn: Turn) -> Outcome:
         return state, [Reply((nothing,)), *here(state, turn.course)]
     if command == "progress":
         return state, [progress_report(state, turn.course, turn.today)]
+    if command == DATA_COMMAND:
+        return state, [_data_use(turn)]
     if command == "pause":
         return pause_command(state, turn.event.argument, turn.now)
     if command == "resume":
@@ -200,6 +207,10 @@ def _command(turn: Turn) -> Outcome:
     if command == "stop":
         return _stop(state)
     return state, [Reply((N_("I don't know this command."),)), main_menu(state, turn.course)]
+
+
+def _data_use(turn: Turn) -> Reply:
+    return data_use_reply(turn.state, turn.data_use, turn.transfer, turn.event.sender.group)
 
 
 def _stop(state: LearnerState) -> Outcome:
@@ -227,6 +238,8 @@ def _text(turn: Turn) -> Outcome:
         return state, [forget_question()]
     if request is not None and request.relaying and not group:
         return state, [HandoffAction("relay", text=text, message_id=turn.event.message_id)]
+    if not chatter and is_data_word(text, state.language, turn.rules):
+        return state, [_data_use(turn)]
     if not chatter and is_help_word(text, state.language, turn.rules):
         if group:
             return state, [help_in_private(turn.help_link)]

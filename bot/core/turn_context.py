@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.data_cost import GENERIC, Transfer
+from bot.core.data_use import DataUse
 from bot.core.effects import Effect, Record, Reply
 from bot.core.events import Inbound
 from bot.core.handoff import pending_question
@@ -25,7 +26,8 @@ class Turn:
 
     ``help_link``: where the channel has one, a link that opens a private chat with the coach
     and asks for a person there (``/start help``). ``transfer``: how the channel moves a
-    lesson, for the data a lesson costs.
+    lesson, for the data a lesson costs. ``data_use``: the learner's data the coach used
+    lately, counted by the service only for ``/data``.
     """
 
     state: LearnerState
@@ -35,6 +37,7 @@ class Turn:
     rules: Rules
     help_link: str | None = None
     transfer: Transfer = GENERIC
+    data_use: DataUse | None = None
 
     @property
     def languages(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.channel import Capabilities, Destination
 from bot.core.data_cost import Transfer
+from bot.core.data_use import DataUse, asks_data_use, data_use, since
 from bot.core.effects import Effect, HandoffAction, Record, Reply
 from bot.core.events import Inbound, InboundKind, Sender
 from bot.core.groups import foreign_buttons
@@ -25,6 +26,7 @@ from bot.core.lesson import start_lesson
 from bot.core.privacy import ERASED, answers_forget
 from bot.core.reminders import due_at
 from bot.core.rules import Rules
+from bot.core.state import LearnerState
 from bot.core.text import Msg
 from bot.core.turn import step
 from bot.course.holder import CourseHolder
@@ -35,8 +37,10 @@ from bot.services.figures import PREVIEW_OPENED
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
 from bot.services.transfers import Transfers
+from bot.store.data_use import traffic_since
 from bot.store.database import forget_old_pages
 from bot.store.outbox import OutboundMessage
+from bot.store.tables import Learner
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -228,8 +232,16 @@ class CoachService:
                 # Erased while this waited for their row (PostgreSQL): undone, then seen as done.
                 raise StaleDataError(f"event {log_id(event.key)}: its learner was erased")
             before = replace(before, request=await uow.requests.current(row.id))
+            used = await self._data_use(uow, event, before, row, channel, transfer, now)
             after, effects = step(
-                before, event, course, now, self.rules, help_link=help_link, transfer=transfer
+                before,
+                event,
+                course,
+                now,
+                self.rules,
+                help_link=help_link,
+                transfer=transfer,
+                data_use=used,
             )
             next_nudge = due_at(after, self.rules, now, event.sender.group)
             await uow.learners.save(row, before, after, now, next_nudge)
@@ -266,6 +278,23 @@ class CoachService:
         if messages and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
         return Handled(messages)
+
+    async def _data_use(
+        self,
+        uow: UnitOfWork,
+        event: Inbound,
+        state: LearnerState,
+        row: Learner,
+        channel: Capabilities,
+        transfer: Transfer,
+        now: datetime,
+    ) -> DataUse | None:
+        """The learner's data the coach used lately: counted only when they ask (``/data``),
+        never in a group, where no one's own figure can be told."""
+        if event.sender.group or not asks_data_use(event, state.language, self.rules):
+            return None
+        moved = await traffic_since(uow.session, row.id, row.channel, row.chat_id, since(now))
+        return data_use(moved, transfer, channel.pull)
 
     async def _after_erasure(self, uow: UnitOfWork, event: Inbound) -> bool:
         """An update handled before its learner was erased, delivered again, or a press on

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.channel import Capabilities, Destination
+from bot.core.data_use import words
 from bot.core.effects import Reply
 from bot.core.lesson import picture_description
 from bot.core.text import CourseText, Text, for_channel
@@ -63,6 +64,8 @@ class Renderer:
                 row.edit_message_id = pressed if reply.edit_pressed and len(pieces) == 1 else None
                 if not rows and to.group:
                     row.reply_to_message_id = to.answers_message_id
+                alt = row.media.get("alt") if row.media else None
+                row.text_bytes = words(piece, [b["label"] for b in row.buttons], alt)
                 rows.append(row)
         return rows
 

@@ -124,6 +124,7 @@ class InboundKey(Base):
     """One row per handled platform update, so a redelivery changes nothing."""
 
     __tablename__ = "inbound_keys"
+    __table_args__ = (Index("ix_inbound_keys_learner_at", "learner_id", "at"),)
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     learner_id: Mapped[int | None] = mapped_column(
@@ -165,6 +166,8 @@ class OutboxRow(Base):
     reply_to_message_id: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # The bytes of its words (text, button labels), for /data: the text is wiped after days.
+    text_bytes: Mapped[int | None]
 
 
 class MediaFile(Base):

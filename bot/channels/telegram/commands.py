@@ -11,6 +11,7 @@ COMMANDS = (
     ("start", N_("Start, or come back")),
     ("menu", N_("Lessons")),
     ("progress", N_("My progress")),
+    ("data", N_("Data used in the last 7 days")),
     ("language", N_("Change the language")),
     ("help", N_("🙋 Talk to a person")),
     ("stop", N_("Stop my messages")),
