@@ -217,9 +217,11 @@ class CoachService:
         now = self.clock()
         course = self.courses.course
         async with self.store.unit_of_work() as uow:
-            if await uow.inbound_seen(event.key):
+            tombstone = self.erased_keys.tombstone(event.key)
+            seen = await uow.inbound_keys_seen(event.key, tombstone)
+            if event.key in seen:
                 return Handled(await uow.outbox.for_inbound(event.key))
-            if await self._after_erasure(uow, event):
+            if tombstone in seen or await self._gone_learner_answers(uow, event):
                 return Handled([])
             event, refused = await self._in_context(uow, event, channel)
             if refused is not None:
@@ -259,11 +261,11 @@ class CoachService:
                     handoff_id = request_id or (before.request.id if before.request else None)
                     await self.desk.apply(uow, effect, handoff_id, row, now)
             replies = [effect for effect in effects if isinstance(effect, Reply)]
-            for outbox_row in Renderer(self.catalogs, channel).rows(
-                replies, Destination.of(event, row.id), language, now
-            ):
-                await uow.outbox.add(outbox_row)
-            messages = await uow.outbox.for_inbound(event.key)
+            messages = await uow.outbox.add_all(
+                Renderer(self.catalogs, channel).rows(
+                    replies, Destination.of(event, row.id), language, now
+                )
+            )
             erased = any(isinstance(e, Record) and e.name == ERASED for e in effects)
             if erased:
                 # A pull channel's answers go back with this response: nothing is kept.
@@ -296,11 +298,11 @@ class CoachService:
         moved = await traffic_since(uow.session, row.id, row.channel, row.chat_id, since(now))
         return data_use(moved, transfer, channel.pull)
 
-    async def _after_erasure(self, uow: UnitOfWork, event: Inbound) -> bool:
-        """An update handled before its learner was erased, delivered again, or a press on
-        the erasure question of a learner who is gone: nothing is done, nobody is made."""
-        if await self.erased_keys.seen(uow, event.key):
-            return True
+    @staticmethod
+    async def _gone_learner_answers(uow: UnitOfWork, event: Inbound) -> bool:
+        """A press on the erasure question of a learner who is gone (an update handled
+        before its learner was erased is known by its key's tombstone): nothing is done,
+        nobody is made."""
         # Locked: on PostgreSQL an erasure in progress is waited for, then seen.
         return answers_forget(event) and await uow.learners.find(event.sender) is None
 

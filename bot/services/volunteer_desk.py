@@ -4,6 +4,9 @@ The core reads the event (``bot.core.volunteering``) from facts gathered here, i
 transaction: whether the sender is an active volunteer or an admin, the requests they hold,
 the tag of the coach message they replied to. The event's key is stored in the same
 transaction, so a redelivered update changes nothing and gets the same answers back.
+
+Most messages are learners': whether a message may be a volunteer's is first read without
+waiting for the database's writers (SQLite has one), and only then decided in a transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from bot.core import volunteering as rules
 from bot.core.channel import Capabilities, Destination
@@ -21,7 +25,7 @@ from bot.core.events import Inbound, InboundKind
 from bot.core.privacy import is_forget_word
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
-from bot.services.coach import Handled, exactly_once
+from bot.services.coach import UNREACHABLE, Handled, Unavailable, exactly_once
 from bot.services.erasure import VOLUNTEER_ERASED, ErasedKeys, erase_volunteer
 from bot.services.handoffs import HandoffDesk, active_volunteer
 from bot.services.rendering import Renderer
@@ -65,6 +69,8 @@ class VolunteerDesk:
         self, event: Inbound, channel: Capabilities, bot_username: str = ""
     ) -> Handled | None:
         """Handle a volunteer's event exactly once; None when it is a learner's business."""
+        if event.kind is not InboundKind.BUTTON and not await self._maybe_theirs(event, channel):
+            return None
         handled = await exactly_once(
             event.key, lambda: self._handle_once(event, channel, bot_username)
         )
@@ -75,6 +81,19 @@ class VolunteerDesk:
         if handled and not channel.pull and self.on_outbox is not None:
             self.on_outbox()
         return handled
+
+    async def _maybe_theirs(self, event: Inbound, channel: Capabilities) -> bool:
+        """Whether a message may be a volunteer's business (or was handled already), read
+        without waiting for a writer; the transaction decides again."""
+        try:
+            async with self.desk.store.reading() as uow:
+                if await uow.inbound_seen(event.key):
+                    return True
+                volunteer = await active_volunteer(uow, event.sender.user_id)
+                facts = await self._facts(uow, event, channel, volunteer)
+        except (DBAPIError, *UNREACHABLE) as error:
+            raise Unavailable from error
+        return rules.read_message(event, facts) is not None
 
     async def _handle_once(
         self, event: Inbound, channel: Capabilities, bot_username: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,14 @@ class OutboxRepository:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def add_all(self, rows: Iterable[OutboxRow]) -> list[OutboundMessage]:
+        """Store these messages together (one INSERT where the database allows it) and
+        give them as the channels see them, without reading them back."""
+        added = list(rows)
+        self.session.add_all(added)
+        await self.session.flush()
+        return [OutboundMessage.of(row) for row in added]
 
     async def for_inbound(self, key: str) -> list[OutboundMessage]:
         query = select(OutboxRow).where(OutboxRow.inbound_key == key).order_by(OutboxRow.id)

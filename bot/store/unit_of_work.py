@@ -48,6 +48,11 @@ class UnitOfWork:
     async def inbound_seen(self, key: str) -> bool:
         return await self.session.get(InboundKey, key) is not None
 
+    async def inbound_keys_seen(self, *keys: str) -> set[str]:
+        """Which of these update keys are stored, in one query."""
+        found = await self.session.scalars(select(InboundKey.key).where(InboundKey.key.in_(keys)))
+        return set(found)
+
     async def remember_inbound(self, key: str, learner_id: int | None, at: datetime) -> None:
         """Store the update's key; a concurrent duplicate fails the commit on the primary key."""
         self.session.add(InboundKey(key=key, learner_id=learner_id, at=at))
