@@ -52,6 +52,7 @@ LEARNERS = 50
 SECONDS = 20.0
 WARM_UP = 3.0
 HIGH_LIMIT = "1000000/minute"
+ENGINES = ("sqlite", "postgresql")
 TICKS = os.sysconf("SC_CLK_TCK")
 BARE_MESSAGE = {
     "id": 1,
@@ -363,8 +364,10 @@ async def measure(
     return Result(name, learners, seconds, counted, cpu, client_cpu, load, lines)
 
 
-async def run(learners: int = LEARNERS, seconds: float = SECONDS) -> dict[str, Any]:
-    server = postgres_server()
+async def run(
+    learners: int = LEARNERS, seconds: float = SECONDS, engines: tuple[str, ...] = ENGINES
+) -> dict[str, Any]:
+    server = postgres_server() if "postgresql" in engines else None
     print("== web chat under load: learners at once through the JSON API, beside a bare handler ==")
     print(
         f"{learners} learners, each posting its next action as soon as answered; {WARM_UP:.0f} s "
@@ -377,12 +380,13 @@ async def run(learners: int = LEARNERS, seconds: float = SECONDS) -> dict[str, A
         folder = Path(name)
         results["bare"] = await measure("bare handler", "bare", "", learners, seconds, folder)
         print(results["bare"].line(), flush=True)
-        sqlite = f"sqlite+aiosqlite:///{folder}/webchat.db"
-        await migrated(sqlite)
-        results["sqlite"] = await measure(
-            "coach, sqlite", "coach", sqlite, learners, seconds, folder
-        )
-        print(results["sqlite"].line(), flush=True)
+        if "sqlite" in engines:
+            sqlite = f"sqlite+aiosqlite:///{folder}/webchat.db"
+            await migrated(sqlite)
+            results["sqlite"] = await measure(
+                "coach, sqlite", "coach", sqlite, learners, seconds, folder
+            )
+            print(results["sqlite"].line(), flush=True)
         if server:
             async with scratch_postgres(server, "coach_webload") as url:
                 await migrated(url)
@@ -415,6 +419,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=LEARNERS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+    parser.add_argument("--engine", choices=ENGINES, action="append", help="this database only")
     parser.add_argument("--serve", choices=("coach", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -423,7 +428,8 @@ def main() -> None:
         asyncio.run(serve(arguments.serve, arguments.url, arguments.folder))
         return
     with figures_out(arguments.json) as give:
-        give(asyncio.run(run(arguments.learners, arguments.seconds)))
+        engines = tuple(arguments.engine or ENGINES)
+        give(asyncio.run(run(arguments.learners, arguments.seconds, engines)))
 
 
 if __name__ == "__main__":
