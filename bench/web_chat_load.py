@@ -373,8 +373,13 @@ async def run(
         f"{learners} learners, each posting its next action as soon as answered; {WARM_UP:.0f} s "
         f"warm-up, then {seconds:.0f} s measured; each server in a process of its own; the "
         f"coach's per-client limits set to {HIGH_LIMIT} (COACH_WEB_RATE_LIMIT, "
-        "COACH_WEB_START_LIMIT); SQLite" + (" and PostgreSQL" if server else "")
+        "COACH_WEB_START_LIMIT); "
+        + " and ".join(
+            name for name, on in (("SQLite", "sqlite" in engines), ("PostgreSQL", server)) if on
+        )
     )
+    if "postgresql" in engines and not server:
+        print("PostgreSQL skipped: set COACH_BENCH_DATABASE_URL to a server to run it")
     results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as name:
         folder = Path(name)
