@@ -22,7 +22,16 @@ Set COACH_BENCH_DATABASE_URL (a PostgreSQL server URL) to run on PostgreSQL: a t
 database is created on that server for each run and dropped after. Otherwise SQLite
 files in a temporary folder.
 
-``python -m bench.telegram_delivery`` runs this benchmark alone;
+Then 3 sender processes at once on one PostgreSQL database and one fake (flood control on),
+each as ``coach run`` has it: its sender runs only while the process is elected
+(``bot/services/leader.py``: a PostgreSQL advisory lock; the others ask again every
+``COACH_LEADER_RETRY_SECONDS``), beside the outbox sweep. Reported as above, with how many
+processes sent and how many messages each claimed. The share of the limit runs from the
+first message accepted (a process takes seconds to import its libraries, a minute on a
+busy machine). On SQLite every process leads, so this run needs PostgreSQL.
+
+``python -m bench.telegram_delivery [--json]`` runs this benchmark alone;
+``--processes [--messages N]`` only the runs with 1 and with 3 elected sender processes;
 ``python -m bench.telegram_delivery --child ...`` is the sender process it starts.
 """
 
