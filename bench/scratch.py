@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import text
@@ -24,6 +26,24 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.store.database import create_engine, upgrade
 
 SERVER_ENVS = ("COACH_BENCH_DATABASE_URL", "COACH_TEST_DATABASE_URL")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def code_version() -> str:
+    """The commit the coach's code is at, and whether bot/ or scheduler/ differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "bot", "scheduler"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head or 'unknown'}{' with uncommitted changes in bot/' if changed else ''}"
 
 
 def postgres_server() -> str | None:

@@ -62,7 +62,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.scratch import figures_out
+from bench.scratch import code_version, figures_out
 from bot.app import stop_sender
 from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
@@ -722,7 +722,9 @@ async def run(only_processes: bool = False, messages: int = PLAIN_MESSAGES) -> d
         f"database: {engine_name}; fake limits 30/s in all, 20/min per group, 1/s per "
         f"private chat (burst 3); coach limits {coach_limits()}"
     )
-    figures: dict[str, Any] = {"database": "postgresql" if server else "sqlite"}
+    version = await asyncio.to_thread(code_version)
+    print(f"coach code: {version}")
+    figures: dict[str, Any] = {"code": version, "database": "postgresql" if server else "sqlite"}
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
         if not only_processes:
             figures["one_sender"] = await plain_run(folder, PLAIN_MESSAGES)

@@ -56,7 +56,14 @@ from aiogram.types import Message, TelegramObject, Update
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.scratch import figures_out, migrated, postgres_server, rounded, scratch_postgres
+from bench.scratch import (
+    code_version,
+    figures_out,
+    migrated,
+    postgres_server,
+    rounded,
+    scratch_postgres,
+)
 from bot.app import build, core_rules, running
 from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
@@ -449,7 +456,10 @@ async def measure(
     print(f"echo runs          {', '.join(f'{p.rate:,.0f}' for p in echoes)} updates/s")
     print(f"no-database runs   {', '.join(f'{p.rate:,.0f}' for p in nodbs)} updates/s")
     print(f"load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
+    version = await asyncio.to_thread(code_version)
+    print(f"coach code: {version}")
     figures: dict[str, Any] = {
+        "code": version,
         "load_average": [rounded(value, 2) for value in load[:2]],
         "learners": LEARNERS,
         "updates_per_learner": len(SCRIPT),

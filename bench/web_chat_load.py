@@ -45,7 +45,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.scratch import figures_out, migrated, postgres_server, rounded, scratch_postgres
+from bench.scratch import (
+    code_version,
+    figures_out,
+    migrated,
+    postgres_server,
+    rounded,
+    scratch_postgres,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = 50
@@ -400,7 +407,14 @@ async def run(
                 )
             print(results["postgresql"].line(), flush=True)
     bare = results["bare"].figures()
-    figures: dict[str, Any] = {"learners": learners, "seconds": seconds, "limits": HIGH_LIMIT}
+    version = await asyncio.to_thread(code_version)
+    print(f"coach code: {version}")
+    figures: dict[str, Any] = {
+        "code": version,
+        "learners": learners,
+        "seconds": seconds,
+        "limits": HIGH_LIMIT,
+    }
     figures["bare"] = bare
     for engine in ("sqlite", "postgresql"):
         if engine not in results:
