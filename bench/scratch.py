@@ -87,7 +87,7 @@ def figures_out(as_json: bool) -> Iterator[Callable[[Any], None]]:
     with contextlib.redirect_stdout(sys.stderr):
         yield given.append
     for figures in given:
-        stdout.write(json.dumps(figures, indent=2, default=str) + "\n")
+        stdout.write(json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n")
     stdout.flush()
 
 
