@@ -11,20 +11,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store.database import create_engine, upgrade
 
+STATEMENT = re.compile(r"^\s*(\w+)(?:\s+(?:INTO|FROM)?\s*(\w+))?", re.IGNORECASE)
+SOURCE = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
 SERVER_ENVS = ("COACH_BENCH_DATABASE_URL", "COACH_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +93,33 @@ def figures_out(as_json: bool) -> Iterator[Callable[[Any], None]]:
     for figures in given:
         stdout.write(json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n")
     stdout.flush()
+
+
+def statement_kind(statement: str) -> str:
+    """A statement's verb and table: ``SELECT learners``, ``INSERT outbox``, ``BEGIN``."""
+    found = STATEMENT.match(statement)
+    verb = found.group(1).upper() if found else "?"
+    table = found.group(2) if found and found.group(2) else ""
+    if verb in ("SELECT", "WITH"):
+        source = SOURCE.search(statement)
+        table = source.group(1) if source else ""
+    return f"{verb} {table}".strip()
+
+
+def count_statements(engine: AsyncEngine) -> Counter[str]:
+    """From now on, every statement the engine runs, by kind, and its transactions
+    (``transaction``)."""
+    counts: Counter[str] = Counter()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        counts[statement_kind(statement)] += 1
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(_conn: Any) -> None:
+        counts["transaction"] += 1
+
+    return counts
 
 
 def rounded(value: float, digits: int = 3) -> float:

@@ -19,7 +19,8 @@ The coach's per-client rate limits (``COACH_WEB_RATE_LIMIT``, 600/minute, and
 answered: this benchmark sets both to 1,000,000/minute.
 
 Counted: the answers that arrive within the measured window (after a warm-up), their
-status, their latency (request written to answer read); the server's CPU time in that window.
+status, their latency (request written to answer read); the server's CPU time in that window;
+the SQL statements and transactions the coach's process ran, per request it answered.
 
 ``python -m bench.web_chat_load [--learners 50] [--seconds 20] [--json]``;
 ``--serve coach|bare`` is the server process it starts.
@@ -47,6 +48,7 @@ from aiohttp import web
 
 from bench.scratch import (
     code_version,
+    count_statements,
     figures_out,
     migrated,
     postgres_server,
@@ -59,6 +61,7 @@ LEARNERS = 50
 SECONDS = 20.0
 WARM_UP = 3.0
 HIGH_LIMIT = "1000000/minute"
+SQL_LINE = "sql "  # the coach's process says what SQL it ran, at its end, in a line of this
 ENGINES = ("sqlite", "postgresql")
 TICKS = os.sysconf("SC_CLK_TCK")
 BARE_MESSAGE = {
@@ -127,8 +130,10 @@ async def coach_server(url: str, folder: Path) -> AsyncIterator[str]:
         web_start_limit=HIGH_LIMIT,
     )
     coach = build(settings)
+    statements = count_statements(coach.store.engine)
     async with running(coach) as address:
         yield address
+    print(f"{SQL_LINE}{json.dumps(statements)}", flush=True)
 
 
 async def serve(kind: str, url: str, folder: Path) -> None:
@@ -269,6 +274,8 @@ class Result:
     client_cpu: float
     load: float  # the machine's load average over the last minute, at the window's end
     log_lines: list[str]
+    sql: Counter[str] = field(default_factory=Counter)  # all the coach's process ran
+    served: int = 0  # answers in all, warm-up and starts included
 
     def figures(self) -> dict[str, Any]:
         answers = self.answers
@@ -293,6 +300,21 @@ class Result:
             "client_cpu_share": rounded(self.client_cpu / self.seconds, 2),
             "load_average": rounded(self.load, 2),
             "server_log_lines": len(self.log_lines),
+        } | self.sql_figures()
+
+    def sql_figures(self) -> dict[str, Any]:
+        """SQL per request, over every request the coach answered (about: the requests in
+        flight when the learners stopped are not counted)."""
+        if not self.sql or not self.served:
+            return {}
+        kinds = Counter(self.sql)
+        transactions = kinds.pop("transaction", 0)
+        return {
+            "sql_per_request": {
+                "transactions": rounded(transactions / self.served, 2),
+                "statements": rounded(sum(kinds.values()) / self.served, 2),
+                "by_kind": {k: rounded(v / self.served, 2) for k, v in kinds.most_common()},
+            }
         }
 
     def line(self) -> str:
@@ -360,15 +382,22 @@ async def measure(
             raise RuntimeError(f"a learner failed: {next(f for f in failed if f)!r}")
         counted = [a for a in answers if window_start <= a.ended < window_end]
     finally:
+        said = b""
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), 30)
+                said, _ = await asyncio.wait_for(process.communicate(), 30)
             except TimeoutError:
                 process.kill()
                 await process.wait()
     lines = log.read_text(errors="replace").splitlines()
-    return Result(name, learners, seconds, counted, cpu, client_cpu, load, lines)
+    sql: Counter[str] = Counter()
+    for line in said.decode(errors="replace").splitlines():
+        if line.startswith(SQL_LINE):
+            sql.update(json.loads(line.removeprefix(SQL_LINE)))
+    result = Result(name, learners, seconds, counted, cpu, client_cpu, load, lines)
+    result.sql, result.served = sql, len(answers)
+    return result
 
 
 async def run(
@@ -427,6 +456,13 @@ async def run(
             f"ratio, {engine:<10} coach / bare handler = {ratio:.3f} requests/s; p99 "
             f"{coach['p99_ms']} ms against {bare['p99_ms']} ms"
         )
+        sql = coach.get("sql_per_request")
+        if sql:
+            kinds = ", ".join(f"{k} {v:.1f}" for k, v in list(sql["by_kind"].items())[:8])
+            print(
+                f"  SQL per request, {engine}: {sql['transactions']:.1f} transactions, "
+                f"{sql['statements']:.1f} statements ({kinds})"
+            )
         lines = results[engine].log_lines
         if lines:
             print(f"  coach log, {engine}: {len(lines)} lines; first: {lines[0][:150]}")
