@@ -128,3 +128,35 @@ async def test_the_outbox_marks_each_message_with_its_own_id_and_time(
     assert [r.sent_at and r.sent_at.replace(tzinfo=UTC) for r in rows] == [
         AT + timedelta(seconds=n) for n in range(70)
     ]
+
+
+async def test_a_mark_never_moves_a_message_back(engine: AsyncEngine) -> None:
+    """WhatsApp may report 'delivered' as soon as the id is stored: a mark written again
+    (its first writing's answer was lost) leaves it delivered."""
+    store = Store(engine)
+    async with store.unit_of_work() as uow:
+        uow.session.add(
+            OutboxRow(
+                channel="whatsapp",
+                chat_id="33600000000",
+                text="hello",
+                buttons=[],
+                language="en",
+                dedupe_key="k",
+                status="sending",
+                not_before=AT,
+                created_at=AT,
+            )
+        )
+    async with store.reading() as uow:
+        message_id = await uow.session.scalar(select(OutboxRow.id))
+    assert message_id is not None
+    queue = DeliveryQueue(store)
+    await queue.sent_many([SentMark(message_id, "wamid.1", AT)])
+    async with store.unit_of_work() as uow:
+        row = await uow.session.get(OutboxRow, message_id)
+        assert row is not None and row.status == "sent"
+        row.status = "delivered"
+    await queue.sent_many([SentMark(message_id, "wamid.1", AT)])
+    async with store.reading() as uow:
+        assert await uow.session.scalar(select(OutboxRow.status)) == "delivered"

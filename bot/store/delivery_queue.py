@@ -7,10 +7,11 @@ with several coach processes (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.store.outbox import OutboundMessage
@@ -85,12 +86,36 @@ class DeliveryQueue:
         )
 
     async def sent_many(self, marks: list[SentMark]) -> None:
-        """Mark messages sent, in one statement (each with its own id and time)."""
+        """Mark messages sent, in one statement (each with its own id and time). A mark
+        never moves a message back: a status the platform reported meanwhile (delivered,
+        read) stays, and so does a mark written twice."""
         if not marks:
             return
-        values = [{**asdict(mark), "status": SENT, "claimed_until": None} for mark in marks]
+        table = cast(Table, OutboxRow.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("mark_id"),
+                # Not IN: an expanding parameter, which a statement run many times cannot have.
+                or_(table.c.status == SENDING, table.c.status == PENDING),
+            )
+            .values(
+                status=SENT,
+                sent_at=bindparam("mark_sent_at"),
+                platform_message_id=bindparam("mark_platform_id"),
+                claimed_until=None,
+            )
+        )
+        values = [
+            {
+                "mark_id": mark.id,
+                "mark_sent_at": mark.sent_at,
+                "mark_platform_id": mark.platform_message_id,
+            }
+            for mark in marks
+        ]
         async with self.store.unit_of_work() as uow:
-            await uow.session.execute(update(OutboxRow), values)
+            await (await uow.session.connection()).execute(statement, values)
 
     async def retry(self, message_id: int, not_before: datetime, error: str, attempt: bool) -> None:
         """Send again later; ``attempt`` counts it as a failed try (not so for flood control)."""

@@ -133,15 +133,22 @@ class WhatsAppWebhook:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STATUS_WAIT_SECONDS
         while True:
-            found = await self.status.record(
-                CHANNEL.name, status.chat_id, status.message_id, status.status, status.error
-            )
-            if found or not await self._sending(status.chat_id):
-                return found
+            found = await self._apply(status)
+            if found:
+                return True
+            if not await self._sending(status.chat_id):
+                # Its "sent" mark (the id and the status, together) may have been written
+                # between the two looks: one more look sees it if so.
+                return await self._apply(status)
             if loop.time() >= deadline:
                 log.info("whatsapp status %s before its message id is stored", status.status)
                 raise StatusTooEarly("status before its message id is stored")
             await asyncio.sleep(STATUS_POLL_SECONDS)
+
+    async def _apply(self, status: Status) -> bool:
+        return await self.status.record(
+            CHANNEL.name, status.chat_id, status.message_id, status.status, status.error
+        )
 
     async def _sending(self, chat_id: str) -> bool:
         async with self.status.store.unit_of_work() as uow:
