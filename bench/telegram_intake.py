@@ -333,7 +333,7 @@ def part() -> str:
     """Which part of the coach runs now: the intake (the polling task) or the rest."""
     with contextlib.suppress(RuntimeError):
         task = asyncio.current_task()
-        if task is not None and task.get_name() == POLLING_TASK:
+        if task is not None and task.get_name().startswith(POLLING_TASK):
             return "intake"
     return "sender"
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 10  # how long one getUpdates may wait for an update
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 CONFIRM_SECONDS = 2.0
+TASK = "telegram polling"  # its chats' tasks are named after it
 CHATS_AT_ONCE = 16  # chats handled side by side (each holds a database connection a while)
 # Handling failed for want of the database: the update is fetched again later.
 NOT_YET = (Unavailable, DBAPIError, *UNREACHABLE)
@@ -52,7 +53,7 @@ class Polling:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="telegram polling")
+        self._task = asyncio.create_task(self._run(), name=TASK)
 
     async def stop(self, grace: float) -> None:
         """Stop asking; the update being handled gets ``grace`` seconds to finish."""
@@ -94,7 +95,9 @@ class Polling:
                         return  # this chat's later updates wait for it
                     done[index] = True
 
-        await asyncio.gather(*(one_chat(items) for items in chats.values()))
+        named = f"{TASK}: a chat"
+        tasks = [asyncio.create_task(one_chat(items), name=named) for items in chats.values()]
+        await asyncio.gather(*tasks)
         return done.index(False) if False in done else len(done)
 
     async def _handle(self, update: Any) -> bool:
