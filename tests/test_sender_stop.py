@@ -15,6 +15,7 @@ from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
+from tests.telegram_learner import VirtualClock
 
 ENOUGH = 10.0  # seconds: only a sender that never ends takes this long
 
@@ -108,3 +109,24 @@ async def test_a_sender_stopped_while_a_chat_waits_for_its_limit_leaves_the_mess
     async with store.unit_of_work() as uow:
         rows = (await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
         assert [(r.status, r.attempts) for r in rows] == [("sent", 0), ("pending", 0)]
+
+
+async def test_a_message_whose_turn_comes_after_its_claim_is_left_for_the_next_claim(
+    engine: AsyncEngine,
+) -> None:
+    """A message that waited for its limit past most of its claim's lease may soon be given
+    to another send by the outbox: it is not sent, and stays claimed until the lease ends."""
+    store = Store(engine)
+    await queued(store, "one", "two")
+    clock = VirtualClock(1000.0)
+    limiter = RateLimiter(Limits(private_per_second=1.0, private_burst=1), clock, clock.sleep)
+    chat = Chat()
+    lease = timedelta(seconds=1)  # the second message's turn comes a second after the first
+    sender = OutboxSender(DeliveryQueue(store), {"test": chat}, limiter, utc_now, lease=lease)
+
+    assert await asyncio.wait_for(sender.drain_once(), ENOUGH) == 2
+
+    assert chat.arrived == ["one"]
+    async with store.unit_of_work() as uow:
+        rows = (await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+        assert [r.status for r in rows] == ["sent", "sending"]  # the outbox sweep frees it

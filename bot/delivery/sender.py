@@ -40,10 +40,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SENDER = "outbox-sender"  # what the coach processes elect one of to send
+CLAIM_USED = 0.75  # past this share of a claim's lease, its messages are not sent any more
 
 
 class _Stopping(Exception):
     """The sender stops before a message's turn came."""
+
+
+class _ClaimRanOut(Exception):
+    """A message's turn came after most of its claim's lease: the outbox may give it to
+    another send soon, so it is left for that one rather than sent twice."""
 
 
 class Delivery(Protocol):
@@ -220,9 +226,13 @@ class OutboxSender:
     async def _send_chat(self, messages: list[OutboundMessage]) -> None:
         started = self.limiter.clock()
         for index, message in enumerate(messages):
-            if not await self._send_one(message, started):
-                await self.queue.release([m.id for m in messages[index + 1 :]])
-                return
+            try:
+                if not await self._send_one(message, started):
+                    await self.queue.release([m.id for m in messages[index + 1 :]])
+                    return
+            except _ClaimRanOut:
+                log.warning("messages %d and after waited past their claim", message.id)
+                return  # theirs to send again once the claim runs out
 
     async def _send_one(self, message: OutboundMessage, started: float) -> bool:
         """Send one message; False when the chat's later messages must wait."""
@@ -243,6 +253,8 @@ class OutboxSender:
             ) as allowed:
                 if not allowed:
                     raise _Stopping
+                if self.limiter.clock() - started > self.lease.total_seconds() * CLAIM_USED:
+                    raise _ClaimRanOut
                 async with self._slots:
                     platform_id = await delivery.deliver(message)
         except _Stopping:
