@@ -19,6 +19,9 @@ class LearnerRepository:
     def __init__(self, session: AsyncSession, lock_rows: bool) -> None:
         self.session = session
         self.lock_rows = lock_rows
+        # The progress rows read in this transaction, kept so that saving changes them in
+        # place (the session holds its rows only weakly: they would be read again).
+        self._progress: dict[tuple[int, str], LessonProgressRow] = {}
 
     async def find(self, sender: Sender, lock: bool = True) -> Learner | None:
         query = select(Learner).where(
@@ -76,7 +79,10 @@ class LearnerRepository:
         progress_rows = await self.session.scalars(
             select(LessonProgressRow).where(LessonProgressRow.learner_id == row.id)
         )
-        progress = {p.lesson_id: lesson_progress(p) for p in progress_rows}
+        progress = {}
+        for progress_row in progress_rows:
+            self._progress[(row.id, progress_row.lesson_id)] = progress_row
+            progress[progress_row.lesson_id] = lesson_progress(progress_row)
         return learner_state(row, progress)
 
     async def save(
@@ -117,18 +123,19 @@ class LearnerRepository:
         for lesson_id, progress in after.progress.items():
             if before.progress.get(lesson_id) == progress:
                 continue
-            await self.session.merge(
-                LessonProgressRow(
-                    learner_id=row.id,
-                    lesson_id=lesson_id,
-                    status=progress.status.value,
-                    step_id=progress.step_id,
-                    score=progress.score,
-                    step_attempts=progress.step_attempts,
-                    started_at=progress.started_at,
-                    finished_at=progress.finished_at,
-                )
-            )
+            stored = self._progress.get((row.id, lesson_id))
+            if stored is None and lesson_id in before.progress:  # read by someone else
+                stored = await self.session.get(LessonProgressRow, (row.id, lesson_id))
+            if stored is None:
+                stored = LessonProgressRow(learner_id=row.id, lesson_id=lesson_id)
+                self._progress[(row.id, lesson_id)] = stored
+                self.session.add(stored)
+            stored.status = progress.status.value
+            stored.step_id = progress.step_id
+            stored.score = progress.score
+            stored.step_attempts = progress.step_attempts
+            stored.started_at = progress.started_at
+            stored.finished_at = progress.finished_at
         await self.session.flush()
 
 
