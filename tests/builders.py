@@ -27,6 +27,20 @@ from bot.store.unit_of_work import Store
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 LANGUAGES = {"en": "English", "fr": "Français", "ar": "العربية"}
+# A lesson of one picture and its description, on the journey course's media/buttons.png.
+PICTURE_LESSON = """\
+title: Buttons
+minutes: 1
+steps:
+  - id: look
+    kind: message
+    image: media/buttons.png
+    alt: Two blue buttons, 1 and 2, under a message.
+    text: Buttons are under my message.
+  - id: recap
+    kind: checkpoint
+    text: You saw a picture.
+"""
 _keys = itertools.count(1)
 
 

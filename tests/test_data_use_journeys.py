@@ -22,6 +22,7 @@ from bot.core.channel import Capabilities
 from bot.i18n import Catalogs, data_size
 from bot.services.coach import utc_now
 from bot.store.tables import InboundKey, Learner, MediaFile, OutboxRow
+from tests.builders import PICTURE_LESSON
 from tests.conftest import settings_for
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import (
@@ -34,19 +35,6 @@ from tests.telegram_learner import (
 )
 from tests.web_learner import WebLearner
 
-PICTURE_LESSON = """\
-title: Buttons
-minutes: 1
-steps:
-  - id: look
-    kind: message
-    image: media/buttons.png
-    alt: Two blue buttons, 1 and 2, under a message.
-    text: Buttons are under my message.
-  - id: recap
-    kind: checkpoint
-    text: You saw a picture.
-"""
 DELIVERED = ("sent", "delivered", "read")
 
 

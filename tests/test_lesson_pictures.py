@@ -21,25 +21,13 @@ from bot.course.pictures import PHONE_WIDTH, digest, made_from, make_pictures
 from bot.delivery.errors import DeliveryError
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import MediaFile
+from tests.builders import PICTURE_LESSON
 from tests.conftest import ROOT, settings_for
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, small_course
 from tests.web_learner import WebLearner
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp
 
 runner = CliRunner()
-PICTURE_LESSON = """\
-title: Buttons
-minutes: 1
-steps:
-  - id: look
-    kind: message
-    image: media/buttons.png
-    alt: Two blue buttons, 1 and 2, under a message.
-    text: Buttons are under my message.
-  - id: recap
-    kind: checkpoint
-    text: You saw a picture.
-"""
 IMAGE_LINE = 7  # of basics/buttons.yaml: "id: buttons", then PICTURE_LESSON
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.services.coach import utc_now
 from bot.store.media import MediaCache
+from tests.builders import PICTURE_LESSON
 from tests.fakes import FakeUser, SentMessage
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import TelegramLearner, coach_on_telegram, small_course
@@ -119,21 +120,6 @@ async def test_a_learner_replies_to_the_coachs_message_and_progress_counts_the_l
 
         said = await learner.says("/progress")
         assert said == ["Lessons done: 1 of 2\n\n▓▓▓▓▓░░░░░ 50%\n\nStreak: 1 day in a row"]
-
-
-PICTURE_LESSON = """\
-title: Buttons
-minutes: 1
-steps:
-  - id: look
-    kind: message
-    image: media/buttons.png
-    alt: Two blue buttons, 1 and 2, under a message.
-    text: Buttons are under my message.
-  - id: recap
-    kind: checkpoint
-    text: You saw a picture.
-"""
 
 
 async def test_a_lesson_picture_is_uploaded_once_then_sent_by_its_telegram_id(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.app import Coach
 from bot.store.tables import MediaFile
+from tests.builders import PICTURE_LESSON
 from tests.fakes.telegram_people import SAMPLE_PNG
 from tests.telegram_learner import small_course
 from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp, learner_row
@@ -106,21 +107,6 @@ async def test_a_voice_note_completes_a_voice_practice(
         said = await learner.sends_voice()
         assert said[0] == "I got your voice note."
         assert learner.choices() == ["Finish the lesson ✅"]
-
-
-PICTURE_LESSON = """\
-title: Buttons
-minutes: 1
-steps:
-  - id: look
-    kind: message
-    image: media/buttons.png
-    alt: Two blue buttons, 1 and 2, under a message.
-    text: Buttons are under my message.
-  - id: recap
-    kind: checkpoint
-    text: You saw a picture.
-"""
 
 
 async def test_a_lesson_picture_is_uploaded_once_and_again_when_whatsapp_forgot_it(
