@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,8 +14,10 @@ from bot.delivery.sender import OutboxSender
 from bot.services.coach import utc_now
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
+from bot.store.sealed import use_data_keys
 from bot.store.tables import OutboxRow
 from bot.store.unit_of_work import Store
+from tests.conftest import TEST_DATA_KEY
 from tests.telegram_learner import VirtualClock
 
 ENOUGH = 10.0  # seconds: only a sender that never ends takes this long
@@ -130,3 +133,37 @@ async def test_a_message_whose_turn_comes_after_its_claim_is_left_for_the_next_c
     async with store.unit_of_work() as uow:
         rows = (await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
         assert [r.status for r in rows] == ["sent", "sending"]  # the outbox sweep frees it
+
+
+async def test_a_message_no_key_opens_is_not_sent(engine: AsyncEngine) -> None:
+    """Written while the coach had another key (lost since): its placeholder never reaches
+    the learner; the message is marked failed and the chat's next one goes."""
+    store = Store(engine)
+    use_data_keys([Fernet.generate_key().decode()])
+    try:
+        await queued(store, "sealed with the lost key")
+    finally:
+        use_data_keys([TEST_DATA_KEY])
+    async with store.unit_of_work() as uow:
+        uow.session.add(
+            OutboxRow(
+                channel="test",
+                chat_id="1001",
+                text="after",
+                buttons=[],
+                language="en",
+                dedupe_key="stop-test-after",
+                not_before=utc_now() - timedelta(seconds=1),
+                created_at=utc_now(),
+            )
+        )
+    chat = Chat()
+    limiter = RateLimiter(Limits(), lambda: 1000.0)
+    sender = OutboxSender(DeliveryQueue(store), {"test": chat}, limiter, utc_now)
+
+    await asyncio.wait_for(sender.drain_once(), ENOUGH)
+
+    assert chat.arrived == ["after"]
+    async with store.unit_of_work() as uow:
+        rows = (await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+        assert [r.status for r in rows] == ["failed", "sent"]

@@ -33,6 +33,7 @@ from bot.services.figures_live import send_result
 from bot.store.delivery_queue import DeliveryQueue
 from bot.store.outbox import OutboundMessage
 from bot.store.outbox_notices import announce, hearing
+from bot.store.sealed import Unreadable
 from bot.tracebacks import without_messages
 
 if TYPE_CHECKING:
@@ -236,6 +237,13 @@ class OutboxSender:
 
     async def _send_one(self, message: OutboundMessage, started: float) -> bool:
         """Send one message; False when the chat's later messages must wait."""
+        if isinstance(message.text, Unreadable):
+            # Sealed with a key this coach was not given: its words cannot be sent, and the
+            # placeholder must never reach a learner.
+            log.warning("message %d is sealed with a key not in COACH_DATA_KEYS", message.id)
+            send_result(message.channel, "failed")
+            await self.queue.failed(message.id, "sealed with a key not in COACH_DATA_KEYS")
+            return True
         delivery = self.deliveries[message.channel]
         chat_key = f"{message.channel}:{message.chat_id}"
         group = delivery.is_group(message.chat_id)
