@@ -27,7 +27,7 @@ from bot.store.unit_of_work import Store
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 LANGUAGES = {"en": "English", "fr": "Français", "ar": "العربية"}
-# A lesson of one picture and its description, on the journey course's media/buttons.png.
+# A lesson of one picture and its description (the course is given media/buttons.png).
 PICTURE_LESSON = """\
 title: Buttons
 minutes: 1

@@ -160,6 +160,8 @@ async def test_the_web_chat_shows_the_webp_counts_it_and_serves_it_like_other_me
             await learner.taps("▶️ Start")
             media: Any = learner.last[-1]["media"]
             assert media["url"] == "/curriculum/media/buttons.webp"
+            # A phone that shows no WebP (iOS before 14) takes the shipped file instead.
+            assert media["fallback"] == "/curriculum/media/buttons.png"
 
             picture = await client.get(media["url"])
             shipped = await client.get("/curriculum/media/buttons.png")

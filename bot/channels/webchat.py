@@ -422,6 +422,9 @@ class WebChat:
             media = {"kind": message.media["kind"], "url": f"/curriculum/{message.media['path']}"}
             if isinstance(message.media.get("alt"), str):
                 media["alt"] = message.media["alt"]  # the picture's description, for alt text
+            if isinstance(message.media.get("source"), str):
+                # A phone that shows no WebP (iOS before 14) takes the trainers' own file.
+                media["fallback"] = f"/curriculum/{message.media['source']}"
         return {
             "id": message.id,
             "text": message.text,

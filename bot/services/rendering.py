@@ -101,6 +101,8 @@ class Renderer:
             return None
         path, size = media.sent(self.channel.webp)  # the file this channel gets, as it is counted
         sent: dict[str, Any] = {"kind": media.kind.value, "path": path, "size": size}
+        if path != media.path:
+            sent["source"] = media.path  # the trainers' own file, for a phone without WebP
         if media.alt is not None and media.alt_context is not None:
             # For the web chat's alt text, and a channel that says the picture in words.
             sent["alt"] = self._say(CourseText(media.alt_context, media.alt), language)

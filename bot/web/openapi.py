@@ -36,6 +36,11 @@ _MESSAGE = {
                             "type": "string",
                             "description": "A picture's description, in the message's language.",
                         },
+                        "fallback": {
+                            "type": "string",
+                            "description": "The picture as PNG or JPEG, where ``url`` is a "
+                            "WebP, for a browser that cannot show WebP.",
+                        },
                     },
                 },
             ]

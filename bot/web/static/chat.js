@@ -142,6 +142,12 @@
         x.addEventListener('load', function () { if (atBottom) toBottom(); });
       } else if (md.kind === 'audio') { x.controls = true; x.preload = 'none'; } else x.textContent = url.split('/').pop();
       x[md.kind === 'image' || md.kind === 'audio' ? 'src' : 'href'] = url;
+      var fallback = md.kind === 'image' && md.fallback && sameOrigin(md.fallback);
+      if (fallback) {
+        /* The WebP where the browser shows it (one file is fetched), else the PNG or JPEG. */
+        var p = el('picture'), s = p.appendChild(el('source'));
+        s.type = 'image/webp'; s.srcset = url; x.src = fallback; p.appendChild(x); x = p;
+      }
       b.appendChild(x);
     }
     m.appendChild(b);
