@@ -94,8 +94,10 @@ class RateLimiter:
         ``private_per_second``; ``channel``: the name under which its whole channel may be
         paused; ``total``: that channel's own messages per second, instead of counting in
         ``total_per_second``."""
-        taken = await self._acquire(chat, group, give_up, rate, channel, total, on_the_way=False)
-        return taken is not None
+        async with self.sending(
+            chat, group, give_up, rate=rate, channel=channel, total=total
+        ) as allowed:
+            return allowed
 
     @contextlib.asynccontextmanager
     async def sending(
@@ -111,7 +113,7 @@ class RateLimiter:
         """``acquire``, for a message sent inside the block: it counts as arriving now until
         the block ends (the platform answered, or the send failed), then as having arrived
         then. Yields False, counting nothing, when ``give_up()`` turned true first."""
-        taken = await self._acquire(chat, group, give_up, rate, channel, total, on_the_way=True)
+        taken = await self._acquire(chat, group, give_up, rate, channel, total)
         try:
             yield taken is not None
         finally:
@@ -126,8 +128,6 @@ class RateLimiter:
         rate: float | None,
         channel: str | None,
         total: int | None,
-        *,
-        on_the_way: bool,
     ) -> _Taken | None:
         own = channel if total is not None else None
         while True:
@@ -151,7 +151,7 @@ class RateLimiter:
                     self._channel_wait(channel, now),
                 )
                 if wait <= 0:
-                    return self._take(chat, group, now, own, on_the_way)
+                    return self._take(chat, group, now, own)
                 if give_up():
                     return None
                 await self.sleep(wait)
@@ -213,17 +213,15 @@ class RateLimiter:
         _refill(bucket, now, per_second / (1.0 + self.limits.margin), burst)
         return _token_wait(bucket)
 
-    def _take(
-        self, chat: str, group: bool, now: float, channel: str | None, on_the_way: bool
-    ) -> _Taken:
+    def _take(self, chat: str, group: bool, now: float, channel: str | None) -> _Taken:
         taken = _Taken(now, [], [])
         if channel is None:
-            taken.marks.append(_Mark(now, on_the_way))
+            taken.marks.append(_Mark(now, on_the_way=True))
             self._total.append(taken.marks[-1])
         else:
             taken.buckets.append(self._channel_totals[channel])
         if group:
-            taken.marks.append(_Mark(now, on_the_way))
+            taken.marks.append(_Mark(now, on_the_way=True))
             self._groups[chat].append(taken.marks[-1])
         else:
             taken.buckets.append(self._private[chat])

@@ -76,15 +76,6 @@ class DeliveryQueue:
                 row.claimed_until = now + lease
             return [OutboundMessage.of(row) for row in rows]
 
-    async def sent(self, message_id: int, platform_message_id: str | None, now: datetime) -> None:
-        await self._set(
-            message_id,
-            status=SENT,
-            sent_at=now,
-            platform_message_id=platform_message_id,
-            claimed_until=None,
-        )
-
     async def sent_many(self, marks: list[SentMark]) -> None:
         """Mark messages sent, in one statement (each with its own id and time). A mark
         never moves a message back: a status the platform reported meanwhile (delivered,
