@@ -8,7 +8,9 @@ import pytest
 
 from bot.channels.matterbridge.delivery import GroupWindow
 from bot.delivery.errors import Rejected, Transient
+from bot.services.coach import utc_now
 from bot.store.outbox import OutboundMessage
+from bot.store.tables import OutboxRow
 from tests.fakes.matterbridge_api import GATEWAY, TOKEN, fake_matterbridge
 from tests.matterbridge_learner import coach_on_matterbridge, delivery
 
@@ -112,3 +114,34 @@ def test_a_lesson_picture_or_sound_is_a_line_of_words_in_the_learners_language()
         "Sound: https://coach.example.org/curriculum/media/hello.ogg"
     )
     assert words.text_of(outbound(1, "Plain.")) == "Plain."
+
+
+async def test_a_post_counts_in_the_groups_window_before_its_sent_mark_is_written(
+    database_url: str, engine: object
+) -> None:
+    """The sender writes its "sent" marks a few milliseconds later, together: the window
+    must see the post at once, or a second post could slip into the same minute; and the
+    message is never posted twice."""
+    async with coach_on_matterbridge(database_url, greeted=False) as (coach, bridge):
+        posting = delivery(coach)
+        posting.window.limit = 1
+        async with coach.store.unit_of_work() as uow:
+            row = OutboxRow(
+                channel="matterbridge",
+                chat_id=GATEWAY,
+                text="Amina: hello",
+                buttons=[],
+                language="en",
+                dedupe_key="window-test",
+                status="sending",
+                not_before=utc_now(),
+                created_at=utc_now(),
+            )
+            uow.session.add(row)
+        assert await posting.window.wait(GATEWAY) == 0.0
+
+        post = await posting.deliver(outbound(0, "Amina: hello", id=row.id))
+
+        assert await posting.window.wait(GATEWAY) > 0  # no mark written yet
+        assert await posting.deliver(outbound(0, "Amina: hello", id=row.id)) == post
+        assert [p.text for p in bridge.posts()] == ["Amina: hello"]

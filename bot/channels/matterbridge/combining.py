@@ -52,15 +52,15 @@ class CombinedPosts:
             )
             return [OutboundMessage.of(row) for row in rows]
 
-    async def carried(self, message_ids: list[int], post_id: str) -> None:
-        """These messages went out inside post ``post_id``."""
-        if not message_ids:
-            return
+    async def carried(self, message_ids: list[int], post_id: str, at: datetime) -> None:
+        """These messages went out inside post ``post_id`` at ``at``: recorded at once, so
+        the group's window counts the post before the sender's "sent" marks are written,
+        and a post is never made twice for them."""
         async with self.store.unit_of_work() as uow:
             await uow.session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(message_ids))
-                .values(platform_message_id=post_id)
+                .values(platform_message_id=post_id, sent_at=at)
             )
 
     async def posted_since(self, channel: str, gateway: str, since: datetime) -> list[datetime]:

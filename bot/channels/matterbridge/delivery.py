@@ -105,7 +105,8 @@ class MatterbridgeDelivery:
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise Transient(type(error).__name__) from error
         post_id = f"mb:{message.id}"
-        await self.posts.carried([m.id for m in carried], post_id)
+        posted = [message.id, *(m.id for m in carried)]
+        await self.posts.carried(posted, post_id, self.window.clock())
         return post_id
 
     async def _combined(self, first: OutboundMessage) -> tuple[list[OutboundMessage], str]:
