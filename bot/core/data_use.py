@@ -23,7 +23,7 @@ from bot.core import payloads
 from bot.core.data_cost import Transfer
 from bot.core.effects import Choice, Reply
 from bot.core.events import Inbound, InboundKind
-from bot.core.rules import Rules
+from bot.core.rules import Rules, said_alone
 from bot.core.state import LearnerState
 from bot.core.text import N_, DataSize, Msg, Np_, Text
 from bot.course.model import Media, MediaKind
@@ -33,7 +33,6 @@ PERIOD = timedelta(days=7)
 # Translators: words a learner may write, alone, to be told how much data the coach used (as
 # /data does); separate them with commas.
 DATA_WORDS = N_("data used, how much data")
-_TRIM = "!.?¡¿ "
 
 
 @dataclass(frozen=True)
@@ -108,8 +107,7 @@ def data_use(traffic: Traffic, transfer: Transfer, pull: bool) -> DataUse:
 
 def is_data_word(text: str, language: str | None, rules: Rules) -> bool:
     """A message such as "data used" alone, in the learner's language or in English."""
-    words = rules.data_words.get(language or "", rules.data_words.get("en", frozenset()))
-    return text.strip().strip(_TRIM).lower() in words
+    return said_alone(text, rules.data_words, language, trim="!.?¡¿ ")
 
 
 def asks_data_use(event: Inbound, language: str | None, rules: Rules) -> bool:

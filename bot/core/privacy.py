@@ -8,7 +8,7 @@ from bot.core.effects import Choice, Record, Reply
 from bot.core.events import Inbound, InboundKind
 from bot.core.lesson import Outcome
 from bot.core.progress import lessons_done
-from bot.core.rules import Rules
+from bot.core.rules import Rules, said_alone
 from bot.core.state import LearnerState, RequestStatus
 from bot.core.text import N_, LocalDateTime, Msg, Text, Verbatim
 from bot.course.model import Course
@@ -42,8 +42,7 @@ def privacy_notice(rules: Rules) -> Reply:
 
 def is_forget_word(text: str, language: str | None, rules: Rules) -> bool:
     """A message such as "forget me" alone, in the learner's language or in English."""
-    words = rules.forget_words.get(language or "", rules.forget_words.get("en", frozenset()))
-    return text.strip().strip("!.¡ ").lower() in words
+    return said_alone(text, rules.forget_words, language)
 
 
 def forget_question() -> Reply:

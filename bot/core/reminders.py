@@ -27,7 +27,7 @@ from bot.core.nudges import (
 from bot.core.numbers import payload_number, typed_number
 from bot.core.progress import current_streak
 from bot.core.review import due_items, review_answered
-from bot.core.rules import Rules
+from bot.core.rules import Rules, said_alone
 from bot.core.state import LearnerState
 from bot.core.text import N_, LocalTime, Np_, Text, course_text
 from bot.course.model import Course, QuizStep
@@ -61,8 +61,7 @@ STOP_WORDS = N_("stop, unsubscribe")
 
 def is_stop_word(text: str, language: str | None, rules: Rules) -> bool:
     """A message such as "STOP" or "arrêt" alone: the learner wants no more messages."""
-    words = rules.stop_words.get(language or "", rules.stop_words.get("en", frozenset()))
-    return text.strip().strip("!.¡ ").lower() in words
+    return said_alone(text, rules.stop_words, language)
 
 
 def pause_command(state: LearnerState, argument: str | None, now: datetime) -> Outcome:

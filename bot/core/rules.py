@@ -41,3 +41,13 @@ class Rules:
     data_words: dict[str, frozenset[str]] = field(default_factory=dict)  # as /data does
     request_kept_days: int = 30  # what a request said is kept this long after it closes
     draft_languages: frozenset[str] = frozenset()  # whose translations are not yet reviewed
+
+
+def said_alone(
+    text: str, words: dict[str, frozenset[str]], language: str | None, trim: str = "!.¡ "
+) -> bool:
+    """Whether ``text``, alone, is one of the words a catalog lists (``stop_words``,
+    ``forget_words``…): the learner's language's, else English's; case and ``trim``'s
+    punctuation around it do not matter."""
+    listed = words.get(language or "", words.get("en", frozenset()))
+    return text.strip().strip(trim).lower() in listed
