@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.loading import load_settings
-from bot.course.loader import check_course, check_pictures
+from bot.course.loader import check_course
 from bot.translations.review import catalog_problems
 
 app = typer.Typer(help="Trainers' tools for the curriculum files.", no_args_is_help=True)
@@ -22,8 +22,7 @@ def curriculum_check(
     """Validate every lesson and translation; print each problem as file:line: what is wrong."""
     settings = load_settings()
     folder = path or settings.curriculum_path
-    course, problems = check_course(folder)
-    problems += check_pictures(folder)
+    course, problems = check_course(folder, pictures=True)
     problems += catalog_problems(locales or settings.locales_path)
     for problem in problems:
         typer.echo(str(problem))

@@ -25,7 +25,7 @@ from bot.course.timing import timing_problems
 from bot.course.variants import with_variants
 from bot.course.yaml_lines import Fields, LineDict, parse_yaml
 
-__all__ = ["CourseError", "Problem", "check_course", "check_pictures", "load_course"]
+__all__ = ["CourseError", "Problem", "check_course", "load_course"]
 
 MANIFEST = "course.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -59,21 +59,17 @@ def load_course(path: Path) -> Course:
     return course
 
 
-def check_course(path: Path) -> tuple[Course | None, list[Problem]]:
-    """Collect every problem in one pass; the course comes back only when there are none."""
+def check_course(path: Path, *, pictures: bool = False) -> tuple[Course | None, list[Problem]]:
+    """Collect every problem in one pass; the course comes back only when there are none.
+
+    ``pictures``: also the lesson pictures whose WebP is missing or was made from an older
+    file, after the rest. The course loads without them (the web chat shows such a picture's
+    own file), but ``coach curriculum check`` reports them, so the WebP is made before it is
+    needed."""
     reader = _CourseReader(path)
     course = reader.read()
-    problems = _in_order(reader.problems)
+    problems = _in_order(reader.problems) + (_in_order(reader.pictures) if pictures else [])
     return (None if problems else course), problems
-
-
-def check_pictures(path: Path) -> list[Problem]:
-    """The lesson pictures whose WebP is missing or was made from an older file. The course
-    still loads (the web chat shows such a picture's own file), but ``coach curriculum
-    check`` reports them, so the WebP is made before it is needed."""
-    reader = _CourseReader(path)
-    reader.read()
-    return _in_order(reader.pictures)
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
