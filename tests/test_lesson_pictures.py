@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bot.app import build
 from bot.cli import app
-from bot.course.loader import check_pictures, load_course
+from bot.course.loader import check_course, load_course
 from bot.course.model import MessageStep
 from bot.course.pictures import PHONE_WIDTH, digest, made_from, make_pictures
 from bot.delivery.errors import DeliveryError
@@ -123,7 +123,7 @@ def test_a_webp_named_as_a_lessons_picture_is_refused_for_its_source(tmp_path: P
 
 def test_every_shipped_picture_has_a_current_webp_sized_for_phones() -> None:
     curriculum = ROOT / "curriculum"
-    assert check_pictures(curriculum) == []
+    assert check_course(curriculum, pictures=True)[1] == []
     pictures = {
         step.media
         for lesson in load_course(curriculum).lessons
