@@ -49,7 +49,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -58,11 +57,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.scratch import code_version, figures_out
+from bench.scratch import code_version, figures_out, scratch_postgres
 from bot.app import stop_sender
 from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
@@ -220,16 +218,8 @@ async def database(folder: str, name: str) -> AsyncIterator[str]:
     if not server:
         yield f"sqlite+aiosqlite:///{folder}/{name}.db"
         return
-    db_name = f"coach_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{db_name}"'))
-        yield make_url(server).set(database=db_name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_postgres(server) as url:
+        yield url
 
 
 # The sender, built as bot.app.build builds it.

@@ -15,20 +15,17 @@ import os
 import random
 import sys
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.scratch import migrated, scratch_postgres
 from bot.app import build
 from bot.config import Settings
-from bot.store.database import create_engine, upgrade
+from bot.store.database import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 10_000
@@ -201,20 +198,9 @@ async def fuzz(database_url: str, engine: str, requests: int) -> str:
 
 @asynccontextmanager
 async def private_postgres(server_url: str) -> AsyncIterator[str]:
-    name = f"coach_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    try:
+    async with scratch_postgres(server_url, "coach_fuzz") as url:
+        await migrated(url)
         yield url
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def run(requests: int = REQUESTS) -> None:
