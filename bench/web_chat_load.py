@@ -131,7 +131,7 @@ async def coach_server(url: str, folder: Path) -> AsyncIterator[str]:
     )
     coach = build(settings)
     statements = count_statements(coach.store.engine)
-    async with running(coach) as address:
+    async with running(coach, long_lived=True) as address:  # as ``coach run`` does
         yield address
     print(f"{SQL_LINE}{json.dumps(statements)}", flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -224,8 +225,13 @@ async def watch_course(courses: CourseHolder, every: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(coach: Coach) -> AsyncIterator[str]:
+async def running(coach: Coach, *, long_lived: bool = False) -> AsyncIterator[str]:
     """Serve every channel, send, and keep the clock until the block ends; yields the web URL.
+
+    ``long_lived`` (``coach run``): once started, what the process has made so far (the
+    course, the catalogs, the libraries) is set aside from Python's cycle collector
+    (``gc.freeze``): its full collections no longer walk it, which paused every request
+    for 150 ms or so about once a second under load.
 
     Parts stop in the reverse order they started, each within a bounded time: first what
     receives (Telegram, the web server), then the clock's jobs, then the sender, and the
@@ -254,6 +260,9 @@ async def running(coach: Coach) -> AsyncIterator[str]:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, reload_course, coach.courses)
             parts.callback(loop.remove_signal_handler, signal.SIGHUP)
+        if long_lived:
+            gc.collect()
+            gc.freeze()
         yield url
 
 
@@ -284,7 +293,7 @@ async def serve(coach: Coach) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with running(coach) as url:
+    async with running(coach, long_lived=True) as url:
         log.info("web chat at %s", url)
         print(f"Coach is running. Open {url} in your browser. Press Ctrl+C to stop.", flush=True)
         await stop.wait()

@@ -34,7 +34,7 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
     database_url: str, engine: object
 ) -> None:
     async with coach_on_telegram(database_url) as (coach, tg):
-        nadia_user, omar_user = tg.user(4001, "Nadiazed"), tg.user(4002, "Omar")
+        nadia_user, omar_user = tg.user(74001529, "Nadiazed"), tg.user(4002, "Omar")
         for person in (nadia_user, omar_user):
             await register(coach, tg, person, ["en"])
         nadia = TelegramVolunteer(coach, tg, nadia_user)
@@ -60,7 +60,7 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
 
         assert await nadia.says("/forget") == [QUESTION]
         assert await nadia.taps("No, keep it") == ["OK. Nothing was erased."]
-        assert await _volunteer(coach) == ("Nadiazed", "4001", True)
+        assert await _volunteer(coach) == ("Nadiazed", "74001529", True)
         words = tg.send_text(nadia_user, "Forget me")
         assert await nadia._after(words) == [QUESTION]
         alerts_to_omar = len(tg.sent(omar_user.id))
@@ -81,7 +81,7 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         assert [m.labels for m in realerted] == [[TAKE]]
         assert "Nadiazed" not in (realerted[0].text or "")
         await ErasureFollowUp(coach.store).sweep(datetime.now(UTC))
-        assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
+        assert await scan_tables(coach, ["Nadiazed", "74001529"]) == []
         # The request she closed still counts, as it did, in the hand-off figures.
         assert [r for r in await handoff_records(coach.store) if r.status == "closed"] == closed
 
@@ -89,7 +89,7 @@ async def test_a_volunteer_erases_themselves_and_their_request_goes_back_to_the_
         sent = len(tg.sent(nadia_user.id))
         await quiet(coach, tg, tg.state.queue_update("message", copy.deepcopy(words["message"])))
         assert len(tg.sent(nadia_user.id)) == sent
-        assert await scan_tables(coach, ["Nadiazed", "4001"]) == []
+        assert await scan_tables(coach, ["Nadiazed", "74001529"]) == []
 
         omar = TelegramVolunteer(coach, tg, omar_user)
         await omar.taps("✋ I take it", on=realerted[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from datetime import datetime
 
@@ -85,3 +86,18 @@ async def test_the_log_names_the_telegram_runtime_and_never_the_bot_token(
     assert f"telegram runtime: {telegram_runtime}" in caplog.messages
     secret = tg.token.split(":", 1)[1]
     assert not [record.name for record in caplog.records if secret in record.getMessage()]
+
+
+async def test_a_long_lived_coach_sets_what_it_loaded_aside_from_the_cycle_collector(
+    database_url: str, engine: object
+) -> None:
+    """``coach run``: the course, the catalogs and the libraries are loaded once and kept;
+    Python's full collections would walk them all again and again (a pause under load)."""
+    coach = build(settings_for(database_url, web_port=0))
+    try:
+        async with running(coach, long_lived=True):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()  # this test process goes on with other tests
+    async with running(build(settings_for(database_url, web_port=0))):
+        assert gc.get_freeze_count() == 0  # tests and commands keep the usual collector

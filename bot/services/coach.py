@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,13 +35,15 @@ from bot.i18n import Catalogs
 from bot.services import figures_live
 from bot.services.erasure import ErasedKeys, erase_learner
 from bot.services.figures import PREVIEW_OPENED
+from bot.services.group_commit import GroupCommit
 from bot.services.handoffs import HandoffDesk
 from bot.services.rendering import Renderer
 from bot.services.transfers import Transfers
 from bot.store.data_use import traffic_since
-from bot.store.database import forget_old_pages
+from bot.store.database import forget_old_pages, is_postgres
 from bot.store.outbox import OutboundMessage
-from bot.store.tables import Learner
+from bot.store.tables import OutboxRow
+from bot.store.turn_rows import Held, TurnRows, identity
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,37 @@ UNREACHABLE = (OSError, PoolTimeout)
 
 class Unavailable(Exception):
     """The database could not be reached; the event was not handled and may be sent again."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One learner event to handle, with what its channel gives it."""
+
+    event: Inbound
+    channel: Capabilities
+    help_link: str | None
+    transfer: Transfer
+
+
+@dataclass(frozen=True)
+class Done:
+    """A turn taken: its messages (their ids set once written), and what it leaves for
+    the end of the transaction (``later``: its effects, when it asks the desk or erases)."""
+
+    index: int
+    learner_id: int
+    sent: list[OutboxRow]
+    later: list[Effect]
+    handoff_id: int | None
+    turn: Turn
+
+
+def _lane(turn: Turn) -> tuple[str, str, str]:
+    return identity(turn.event.sender)
+
+
+def _name(error: BaseException) -> str:
+    return type(error).__name__
 
 
 class Handled(list[OutboundMessage]):
@@ -106,6 +140,18 @@ async def exactly_once(key: str, attempt: Callable[[], Awaitable[T]]) -> T:
     raise Unavailable(f"event {log_id(key)} conflicted {ATTEMPTS} times")
 
 
+def stalled(error: Exception) -> bool:
+    """The database did not answer in time or could not be reached (SQLite's "database is
+    locked" after its wait, PostgreSQL's timeouts): no event can be handled now."""
+    if isinstance(error, UNREACHABLE):
+        return True
+    return (
+        isinstance(error, OperationalError)
+        and not error.connection_invalidated
+        and not retryable(error)
+    )
+
+
 def retryable(error: DBAPIError) -> bool:
     """PostgreSQL gave up one of two transactions waiting on each other (40P01), or could not
     serialise it (40001): done again, it goes through."""
@@ -143,6 +189,14 @@ class CoachService:
         # ``help_link``), for a channel that learns it only once it runs (Telegram's getMe).
         self.help_links: dict[str, str] = {}
         self.transfers = Transfers(store)
+        # Events that arrive while a batch is in its transaction go together in the next.
+        # On PostgreSQL two batches may be in flight (SQLite writes one at a time anyway).
+        self.turns: GroupCommit[Turn, Handled] = GroupCommit(
+            self._batch,
+            _lane,
+            name="coach: learner events",
+            workers=2 if is_postgres(store.engine) else 1,
+        )
 
     async def handle(
         self, event: Inbound, channel: Capabilities, *, help_link: str | None = None
@@ -155,9 +209,7 @@ class CoachService:
         link = help_link or self.help_links.get(channel.name)
         started = time.perf_counter()
         transfer = await self.transfers.of(channel)
-        handled = await exactly_once(
-            event.key, lambda: self._handle_once(event, channel, link, transfer)
-        )
+        handled = await self.turns.submit(Turn(event, channel, link, transfer))
         figures_live.event_handled(channel.name, event.kind.value, time.perf_counter() - started)
         return handled
 
@@ -211,82 +263,167 @@ class CoachService:
         log.info("trainer preview of %s in %s", lesson_id, language)
         return True
 
-    async def _handle_once(
-        self, event: Inbound, channel: Capabilities, help_link: str | None, transfer: Transfer
-    ) -> Handled:
+    async def _batch(self, turns: list[Turn]) -> list[Handled | Exception]:
+        """A batch of turns in one transaction. Should it fail, each turn is handled alone
+        (and a failure is its own); a database that cannot be reached fails them all."""
+        figures_live.batch_handled(len(turns))
+        if len(turns) > 1:
+            try:
+                return list(await self._handle_together(turns))
+            except Exception as error:
+                if stalled(error):  # tried one by one, each would wait as long again
+                    log.warning("database unavailable for %d events: %s", len(turns), _name(error))
+                    return [Unavailable() for _ in turns]
+                # A conflict, or a fault in one of the turns: that one fails alone.
+                log.info("%d events handled one by one: %s", len(turns), _name(error))
+        outcomes: list[Handled | Exception] = []
+        for turn in turns:
+            try:
+                alone = await exactly_once(
+                    turn.event.key, functools.partial(self._handle_together, [turn])
+                )
+                outcomes.append(alone[0])
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
+    async def _handle_together(self, turns: list[Turn]) -> list[Handled]:
+        """Handle these turns (one per learner) in one transaction: their rows are read and
+        written by table (``TurnRows``), the steps run in memory in the order they came.
+        What goes to the desk and erasures come last, once the rest is written."""
         now = self.clock()
-        course = self.courses.course
+        answers: list[Handled | None] = [None] * len(turns)
         async with self.store.unit_of_work() as uow:
-            tombstone = self.erased_keys.tombstone(event.key)
-            seen = await uow.inbound_keys_seen(event.key, tombstone)
+            going = await self._sort_out(uow, turns, answers, now)
+            rows = TurnRows(uow)
+            learners = await rows.learners(
+                [turn.event.sender for _, turn in going], now, self.rules.timezones[0]
+            )
+            requests = await uow.requests.current_of([held.id for held, _ in learners.values()])
+            done: list[Done] = []
+            for index, turn in going:
+                held, before = learners[identity(turn.event.sender)]
+                before = replace(before, request=requests.get(held.id))
+                done.append(await self._turn(uow, rows, index, turn, held, before, now))
+            await rows.flush()
+            erased = await self._desk_and_erasure(uow, [d for d in done if d.later], now)
+        for taken in done:
+            answers[taken.index] = Handled([OutboundMessage.of(row) for row in taken.sent])
+            log.info(
+                "event %s for learner %d: %d replies",
+                log_id(turns[taken.index].event.key),
+                taken.learner_id,
+                len(taken.sent),
+            )
+        for learner_id in erased:
+            if not await forget_old_pages(self.store.engine):
+                log.warning("erasure of learner %d: the WAL is still in use", learner_id)
+        if self.on_outbox is not None and any(
+            taken.sent and not turns[taken.index].channel.pull for taken in done
+        ):
+            self.on_outbox()
+        return [answer for answer in answers if answer is not None]
+
+    async def _sort_out(
+        self, uow: UnitOfWork, turns: list[Turn], answers: list[Handled | None], now: datetime
+    ) -> list[tuple[int, Turn]]:
+        """The turns to take, with what their events refer to; the others are answered in
+        ``answers`` (a redelivery, an erased learner's, a press that is not theirs)."""
+        tombstones = [self.erased_keys.tombstone(turn.event.key) for turn in turns]
+        seen = await uow.inbound_keys_seen(*(turn.event.key for turn in turns), *tombstones)
+        going: list[tuple[int, Turn]] = []
+        for index, turn in enumerate(turns):
+            event = turn.event
             if event.key in seen:
-                return Handled(await uow.outbox.for_inbound(event.key))
-            if tombstone in seen or await self._gone_learner_answers(uow, event):
-                return Handled([])
-            event, refused = await self._in_context(uow, event, channel)
-            if refused is not None:
+                answers[index] = Handled(await uow.outbox.for_inbound(event.key))
+            elif tombstones[index] in seen or await self._gone_learner_answers(uow, event):
+                answers[index] = Handled([])
+            else:
+                event, refused = await self._in_context(uow, event, turn.channel)
+                if refused is None:
+                    going.append((index, replace(turn, event=event)))
+                    continue
                 await uow.record(None, "input_refused", {"reason": "foreign_buttons"}, now)
-                return Handled([], notice=refused)
-            row, before = await uow.learners.load_or_create(
-                event.sender, now, self.rules.timezones[0]
-            )
-            if row.created_at == now and await self.erased_keys.seen(uow, event.key):
-                # Erased while this waited for their row (PostgreSQL): undone, then seen as done.
-                raise StaleDataError(f"event {log_id(event.key)}: its learner was erased")
-            before = replace(before, request=await uow.requests.current(row.id))
-            used = await self._data_use(uow, event, before, row, channel, transfer, now)
-            after, effects = step(
-                before,
-                event,
-                course,
-                now,
-                self.rules,
-                help_link=help_link,
-                transfer=transfer,
-                data_use=used,
-            )
-            next_nudge = due_at(after, self.rules, now, event.sender.group)
-            await uow.learners.save(row, before, after, now, next_nudge)
-            await uow.remember_inbound(event.key, row.id, now)
-            language = after.language or self.catalogs.best_match(
-                event.sender.language_hint, self.default_language
-            )
-            request_id = await uow.requests.save(
-                row.id, before.request, after.request, language, now
-            )
+                answers[index] = Handled([], notice=refused)
+        return going
+
+    async def _turn(
+        self,
+        uow: UnitOfWork,
+        rows: TurnRows,
+        index: int,
+        turn: Turn,
+        held: Held,
+        before: LearnerState,
+        now: datetime,
+    ) -> Done:
+        """One learner's step: what it changed is kept in ``rows``; what it asks of the desk
+        or of an erasure is given back for later."""
+        event = turn.event
+        if held.new and await self.erased_keys.seen(uow, event.key):
+            # Erased while this waited for their row (PostgreSQL): undone, then seen as done.
+            raise StaleDataError(f"event {log_id(event.key)}: its learner was erased")
+        used = await self._data_use(uow, event, before, held, turn.channel, turn.transfer, now)
+        after, effects = step(
+            before,
+            event,
+            self.courses.course,
+            now,
+            self.rules,
+            help_link=turn.help_link,
+            transfer=turn.transfer,
+            data_use=used,
+        )
+        rows.save(held, before, after, now, due_at(after, self.rules, now, event.sender.group))
+        rows.remember(event.key, held.id, now)
+        language = after.language or self.catalogs.best_match(
+            event.sender.language_hint, self.default_language
+        )
+        request_id = await uow.requests.save(held.id, before.request, after.request, language, now)
+        later = any(isinstance(e, HandoffAction) for e in effects) and self.desk is not None
+        later = later or any(isinstance(e, Record) and e.name == ERASED for e in effects)
+        if not later:
             for effect in effects:
                 if isinstance(effect, Record):
-                    await uow.record(row.id, effect.name, effect.data, now)
-                elif isinstance(effect, HandoffAction) and self.desk is not None:
-                    handoff_id = request_id or (before.request.id if before.request else None)
-                    await self.desk.apply(uow, effect, handoff_id, row, now)
-            replies = [effect for effect in effects if isinstance(effect, Reply)]
-            messages = await uow.outbox.add_all(
-                Renderer(self.catalogs, channel).rows(
-                    replies, Destination.of(event, row.id), language, now
-                )
+                    rows.record(held.id, effect.name, effect.data, now)
+        replies = [effect for effect in effects if isinstance(effect, Reply)]
+        sent = rows.send(
+            Renderer(self.catalogs, turn.channel).rows(
+                replies, Destination.of(event, held.id), language, now
             )
-            erased = any(isinstance(e, Record) and e.name == ERASED for e in effects)
-            if erased:
+        )
+        handoff_id = request_id or (before.request.id if before.request else None)
+        return Done(index, held.id, sent, effects if later else [], handoff_id, turn)
+
+    async def _desk_and_erasure(
+        self, uow: UnitOfWork, turns: list[Done], now: datetime
+    ) -> list[int]:
+        """What these turns ask of the desk, and their erasures, with their records in order
+        with the desk's; the learners erased."""
+        erased: list[int] = []
+        for turn in turns:
+            learner = await uow.learners.stored(turn.learner_id)
+            for effect in turn.later:
+                if isinstance(effect, Record):
+                    await uow.record(learner.id, effect.name, effect.data, now)
+                elif isinstance(effect, HandoffAction) and self.desk is not None:
+                    await self.desk.apply(uow, effect, turn.handoff_id, learner, now)
+            if any(isinstance(e, Record) and e.name == ERASED for e in turn.later):
                 # A pull channel's answers go back with this response: nothing is kept.
-                keep = None if channel.pull else event.key
+                keep = None if turn.turn.channel.pull else turn.turn.event.key
                 tell = self.desk.learner_gone if self.desk is not None else None
                 await erase_learner(
-                    uow, row, now, tell_desk=tell, keep_key=keep, erased_keys=self.erased_keys
+                    uow, learner, now, tell_desk=tell, keep_key=keep, erased_keys=self.erased_keys
                 )
-        if erased and not await forget_old_pages(self.store.engine):
-            log.warning("erasure of learner %d: the WAL is still in use", row.id)
-        log.info("event %s for learner %d: %d replies", log_id(event.key), row.id, len(messages))
-        if messages and not channel.pull and self.on_outbox is not None:
-            self.on_outbox()
-        return Handled(messages)
+                erased.append(learner.id)
+        return erased
 
     async def _data_use(
         self,
         uow: UnitOfWork,
         event: Inbound,
         state: LearnerState,
-        row: Learner,
+        row: Held,
         channel: Capabilities,
         transfer: Transfer,
         now: datetime,

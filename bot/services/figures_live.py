@@ -33,6 +33,13 @@ HANDLING = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     registry=REGISTRY,
 )
+BATCHES = Histogram(
+    "coach_event_batch_size",
+    "Learner events handled together in one transaction (they arrived while the one before "
+    "was being written).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 SENDS = Counter(
     "coach_sends",
     "Outbox messages the sender tried to deliver, by what came of it.",
@@ -73,6 +80,10 @@ HANDOFFS_OPEN = Gauge(
 def event_handled(channel: str, kind: str, seconds: float) -> None:
     EVENTS.labels(channel, kind).inc()
     HANDLING.labels(channel).observe(seconds)
+
+
+def batch_handled(events: int) -> None:
+    BATCHES.observe(events)
 
 
 def send_result(channel: str, result: str) -> None:

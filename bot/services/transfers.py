@@ -5,6 +5,7 @@ no query of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -45,15 +46,29 @@ class Transfers:
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self._read: dict[str, tuple[float, dict[str, tuple[int, int]]]] = {}
+        self._reading: dict[str, asyncio.Task[dict[str, tuple[int, int]]]] = {}
 
     async def of(self, channel: Capabilities) -> Transfer:
+        """The channel's figures; when they are due to be read again, the turns that ask
+        meanwhile wait for one read together (not one read each, all at once)."""
         read_at, kept = self._read.get(channel.name, (None, {}))
         now = self.clock()
         if read_at is None or now - read_at >= self.refresh_seconds:
-            try:
-                kept = await self.media.kept_sizes(channel.name)
-            except (DBAPIError, OSError, PoolTimeout) as error:  # the turn itself will say
-                log.info("kept sizes of %s not read: %s", channel.name, type(error).__name__)
-            else:
-                self._read[channel.name] = (now, kept)
+            reading = self._reading.get(channel.name)
+            loop = asyncio.get_running_loop()
+            if reading is None or reading.done() or reading.get_loop() is not loop:
+                reading = loop.create_task(self._refresh(channel.name, now, kept))
+                self._reading[channel.name] = reading
+            kept = await asyncio.shield(reading)
         return transfer_of(channel, kept)
+
+    async def _refresh(
+        self, channel: str, now: float, kept: dict[str, tuple[int, int]]
+    ) -> dict[str, tuple[int, int]]:
+        try:
+            kept = await self.media.kept_sizes(channel)
+        except (DBAPIError, OSError, PoolTimeout) as error:  # the turn itself will say
+            log.info("kept sizes of %s not read: %s", channel, type(error).__name__)
+        else:
+            self._read[channel] = (now, kept)
+        return kept

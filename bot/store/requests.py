@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.state import HelpRequest, RequestStatus
 from bot.store.tables import Handoff, Volunteer
 
+HANDOFFS = cast(Table, Handoff.__table__)
 LIVE = ("intake", "open", "claimed")
 # While a volunteer holds a request its intake step is unused: it keeps whether the learner
 # went back to the lessons (otherwise all they send goes to the volunteer).
@@ -24,37 +26,28 @@ class RequestRepository:
 
     async def current(self, learner_id: int) -> HelpRequest | None:
         """The learner's request in progress, or the closed one still waiting for a rating."""
-        row = await self.session.scalar(
-            select(Handoff)
-            .where(Handoff.learner_id == learner_id)
-            .where((Handoff.status.in_(LIVE)) | (Handoff.step.in_(("rating", "comment"))))
-            .order_by(Handoff.id.desc())
-            .limit(1)
+        return (await self.current_of([learner_id])).get(learner_id)
+
+    async def current_of(self, learner_ids: Sequence[int]) -> dict[int, HelpRequest]:
+        """``current`` for several learners: one query, and one for their volunteers."""
+        if not learner_ids:
+            return {}
+        rows = await self.session.execute(  # Core rows: read many times a second
+            select(HANDOFFS)
+            .where(HANDOFFS.c.learner_id.in_(learner_ids))
+            .where(HANDOFFS.c.status.in_(LIVE) | HANDOFFS.c.step.in_(("rating", "comment")))
+            .order_by(HANDOFFS.c.id)
         )
-        if row is None:
-            return None
-        status = RequestStatus(row.status)
-        step = row.step
-        in_lessons = step == IN_LESSONS and status is RequestStatus.CLAIMED
-        if step == IN_LESSONS:  # left over from a volunteer who no longer holds it
-            step = None
-        if row.status == "closed":
-            status, step = RequestStatus(row.step or "closed"), None
-        volunteer = (
-            await self.session.get(Volunteer, row.volunteer_id) if row.volunteer_id else None
-        )
-        return HelpRequest(
-            status,
-            row.id,
-            step,
-            row.topic,
-            row.topic_text,
-            row.place,
-            row.slot,
-            row.share_name,
-            volunteer.name if volunteer else None,
-            in_lessons,
-        )
+        latest = {row.learner_id: row for row in rows}  # the newest one of each learner
+        volunteer_ids = {row.volunteer_id for row in latest.values() if row.volunteer_id}
+        names = {}
+        if volunteer_ids:
+            query = select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(volunteer_ids))
+            names = {id_: name for id_, name in await self.session.execute(query)}
+        return {
+            learner_id: _request(row, names.get(row.volunteer_id) if row.volunteer_id else None)
+            for learner_id, row in latest.items()
+        }
 
     async def save(
         self,
@@ -135,3 +128,25 @@ class RequestRepository:
     def _fill(row: Handoff, request: HelpRequest) -> None:
         row.topic, row.topic_text, row.place = request.topic, request.topic_text, request.place
         row.slot, row.share_name = request.slot, request.share_name
+
+
+def _request(row: Row[Any], volunteer: str | None) -> HelpRequest:
+    status = RequestStatus(row.status)
+    step = row.step
+    in_lessons = step == IN_LESSONS and status is RequestStatus.CLAIMED
+    if step == IN_LESSONS:  # left over from a volunteer who no longer holds it
+        step = None
+    if row.status == "closed":
+        status, step = RequestStatus(row.step or "closed"), None
+    return HelpRequest(
+        status,
+        row.id,
+        step,
+        row.topic,
+        row.topic_text,
+        row.place,
+        row.slot,
+        row.share_name,
+        volunteer,
+        in_lessons,
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -16,6 +16,8 @@ from bot.store.learners import LearnerRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.requests import RequestRepository
 from bot.store.tables import EventRow, InboundKey
+
+KEYS = cast(Table, InboundKey.__table__)
 
 
 class ReadOnly(Exception):
@@ -50,8 +52,8 @@ class UnitOfWork:
 
     async def inbound_keys_seen(self, *keys: str) -> set[str]:
         """Which of these update keys are stored, in one query."""
-        found = await self.session.scalars(select(InboundKey.key).where(InboundKey.key.in_(keys)))
-        return set(found)
+        query = select(KEYS.c.key).where(KEYS.c.key.in_(keys))  # Core: no ORM work per call
+        return set((await self.session.execute(query)).scalars())
 
     async def remember_inbound(self, key: str, learner_id: int | None, at: datetime) -> None:
         """Store the update's key; a concurrent duplicate fails the commit on the primary key."""
