@@ -1,8 +1,9 @@
 """Learner events handled per second by the coach service, end to end in the database.
 
-Each event is one transaction: load and lock the learner, run the core, store the new
-state, the event log, the inbound key and the outbox rows. Set COACH_BENCH_DATABASE_URL to
-measure PostgreSQL too.
+Twenty learners send at once, as the channels pass events on: what arrives while a batch
+is written goes together in the next transaction (group commit), which loads and locks the
+batch's learners, runs the core for each, and stores the new states, the event log, the
+inbound keys and the outbox rows. Set COACH_BENCH_DATABASE_URL to measure PostgreSQL too.
 
 ``python -m bench.service_intake --sqlite-pragmas`` compares, in one run, SQLite as it
 was (synchronous=FULL, the process's writers polling in SQLite's busy handler) with

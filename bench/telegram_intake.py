@@ -77,9 +77,10 @@ from bot.core.state import LearnerState
 from bot.core.turn import HELP_START, step
 from bot.course.holder import CourseHolder
 from bot.i18n import Catalogs
-from bot.services.coach import utc_now
+from bot.services.coach import EVENTS_TASK, utc_now
 from bot.services.rendering import Renderer
 from bot.services.transfers import transfer_of
+from bot.services.volunteer_desk import LOOKUPS_TASK
 from bot.store.media import MediaCache
 from bot.store.outbox import OutboundMessage
 from bot.store.tables import InboundKey, OutboxRow
@@ -93,6 +94,7 @@ ROUNDS = 3
 ENGINES = ("sqlite", "postgresql")
 WITHIN = 120.0  # seconds a phase may take before it is reported as unfinished
 POLLING_TASK = "telegram polling"  # bot/channels/telegram/polling.py names its task so
+INTAKE_TASKS = (POLLING_TASK, EVENTS_TASK, LOOKUPS_TASK)
 VERB = re.compile(r"^\s*(\w+)(?:\s+(?:INTO|FROM)?\s*(\w+))?", re.IGNORECASE)
 
 
@@ -330,10 +332,11 @@ async def nodb_phase(tg: FakeTelegram, first_id: int) -> Phase:
 
 
 def part() -> str:
-    """Which part of the coach runs now: the intake (the polling task) or the rest."""
+    """Which part of the coach runs now: the intake (the polling task, and the tasks that
+    handle the updates it passes on in batches) or the rest (the sender)."""
     with contextlib.suppress(RuntimeError):
         task = asyncio.current_task()
-        if task is not None and task.get_name().startswith(POLLING_TASK):
+        if task is not None and task.get_name().startswith(INTAKE_TASKS):
             return "intake"
     return "sender"
 

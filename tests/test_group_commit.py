@@ -21,7 +21,8 @@ from bot.services.coach import CoachService, Handled
 from bot.services.figures_live import REGISTRY
 from bot.services.group_commit import GroupCommit
 from bot.store.tables import EventRow, InboundKey, Learner, LessonProgressRow, OutboxRow
-from tests.builders import button, coach_service, command, sender
+from tests.builders import button, coach_service, command, sender, text
+from tests.test_handoff_model import Clock, Process
 
 CHANNEL = Capabilities("test", Buttons.INLINE, pull=False)
 STEPS = ("start", "lang:en", "les:first-steps")
@@ -287,3 +288,19 @@ async def test_an_erasure_is_handled_beside_the_others(
             ).scalar_one()
         assert language == "en"
     assert await count(engine, OutboxRow) > 0
+
+
+async def test_messages_that_come_together_are_looked_up_together(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """Whether a message is a volunteer's is read before it is handled: the messages that
+    come while one is read are read together, in one look-up."""
+    process = Process.start(database_url, Clock())
+    try:
+        seen = transactions(process.engine)
+        events = [text("hello", sender(f"p{n}")) for n in range(8)]
+        handled = await asyncio.gather(*(process.volunteer_desk.handle(e, CHANNEL) for e in events))
+        assert handled == [None] * 8  # learners' messages: the coach's, not the desk's
+        assert (seen["SELECT volunteers"], seen["SELECT inbound_keys"]) == (1, 1)
+    finally:
+        await process.engine.dispose()

@@ -54,6 +54,7 @@ ATTEMPTS = 5
 # every bounded wait (connect, pool checkout, statement) that ran out (TimeoutError is
 # an OSError). None of them is retried here: the caller says "try again" at once.
 UNREACHABLE = (OSError, PoolTimeout)
+EVENTS_TASK = "coach: learner events"  # the task that writes batches of events (its name)
 
 
 class Unavailable(Exception):
@@ -87,7 +88,8 @@ def _lane(turn: Turn) -> tuple[str, str, str]:
     return identity(turn.event.sender)
 
 
-def _name(error: BaseException) -> str:
+def error_name(error: BaseException) -> str:
+    """What a log says of an error: its type, never its message (it may quote a learner)."""
     return type(error).__name__
 
 
@@ -194,7 +196,7 @@ class CoachService:
         self.turns: GroupCommit[Turn, Handled] = GroupCommit(
             self._batch,
             _lane,
-            name="coach: learner events",
+            name=EVENTS_TASK,
             workers=2 if is_postgres(store.engine) else 1,
         )
 
@@ -272,10 +274,12 @@ class CoachService:
                 return list(await self._handle_together(turns))
             except Exception as error:
                 if stalled(error):  # tried one by one, each would wait as long again
-                    log.warning("database unavailable for %d events: %s", len(turns), _name(error))
+                    log.warning(
+                        "database unavailable for %d events: %s", len(turns), error_name(error)
+                    )
                     return [Unavailable() for _ in turns]
                 # A conflict, or a fault in one of the turns: that one fails alone.
-                log.info("%d events handled one by one: %s", len(turns), _name(error))
+                log.info("%d events handled one by one: %s", len(turns), error_name(error))
         outcomes: list[Handled | Exception] = []
         for turn in turns:
             try:

@@ -5,7 +5,7 @@ checked on the server. Learners are never shown to volunteers by number, usernam
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,11 +47,19 @@ def wrote(name: str, text: str) -> Msg:
 
 
 async def active_volunteer(uow: UnitOfWork, telegram_user_id: str) -> Volunteer | None:
-    return await uow.session.scalar(
+    return (await active_volunteers(uow, [telegram_user_id])).get(telegram_user_id)
+
+
+async def active_volunteers(
+    uow: UnitOfWork, telegram_user_ids: Collection[str]
+) -> dict[str, Volunteer]:
+    """The active volunteers among these Telegram users, by user id: one query."""
+    found = await uow.session.scalars(
         select(Volunteer).where(
-            Volunteer.telegram_user_id == telegram_user_id, Volunteer.active.is_(True)
+            Volunteer.telegram_user_id.in_(telegram_user_ids), Volunteer.active.is_(True)
         )
     )
+    return {row.telegram_user_id: row for row in found if row.telegram_user_id is not None}
 
 
 @dataclass(frozen=True)

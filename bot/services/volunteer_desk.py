@@ -25,15 +25,17 @@ from bot.core.events import Inbound, InboundKind
 from bot.core.privacy import is_forget_word
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
-from bot.services.coach import UNREACHABLE, Handled, Unavailable, exactly_once
+from bot.services.coach import UNREACHABLE, Handled, Unavailable, error_name, exactly_once
 from bot.services.erasure import VOLUNTEER_ERASED, ErasedKeys, erase_volunteer
-from bot.services.handoffs import HandoffDesk, active_volunteer
+from bot.services.group_commit import GroupCommit
+from bot.services.handoffs import HandoffDesk, active_volunteer, active_volunteers
 from bot.services.rendering import Renderer
 from bot.services.volunteers import Volunteers, VolunteerView, change
 from bot.store.tables import Handoff, Volunteer
 from bot.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+LOOKUPS_TASK = "desk: look-ups"  # the task that reads whether messages are volunteers'
 REFUSED_INVITE = N_(
     "This invitation does not work: it was used already, or it expired. Ask for a new one."
 )
@@ -64,6 +66,9 @@ class VolunteerDesk:
         self.catalogs = catalogs
         self.admins = admins
         self.on_outbox = on_outbox
+        self._looks: GroupCommit[tuple[Inbound, Capabilities], bool] = GroupCommit(
+            self._may_be_theirs, lambda message: message[0].key, workers=2, name=LOOKUPS_TASK
+        )
 
     async def handle(
         self, event: Inbound, channel: Capabilities, bot_username: str = ""
@@ -84,16 +89,30 @@ class VolunteerDesk:
 
     async def _maybe_theirs(self, event: Inbound, channel: Capabilities) -> bool:
         """Whether a message may be a volunteer's business (or was handled already), read
-        without waiting for a writer; the transaction decides again."""
+        without waiting for a writer; the transaction decides again. The messages that
+        come while one is read are read together (``GroupCommit``), in one look-up."""
+        return await self._looks.submit((event, channel))
+
+    async def _may_be_theirs(
+        self, messages: list[tuple[Inbound, Capabilities]]
+    ) -> list[bool | Exception]:
         try:
             async with self.desk.store.reading() as uow:
-                if await uow.inbound_seen(event.key):
-                    return True
-                volunteer = await active_volunteer(uow, event.sender.user_id)
-                facts = await self._facts(uow, event, channel, volunteer)
+                seen = await uow.inbound_keys_seen(*(event.key for event, _ in messages))
+                senders = {event.sender.user_id for event, _ in messages}
+                volunteers = await active_volunteers(uow, senders)
+                answers: list[bool | Exception] = []
+                for event, channel in messages:
+                    volunteer = volunteers.get(event.sender.user_id)
+                    facts = await self._facts(uow, event, channel, volunteer)
+                    theirs = rules.read_message(event, facts) is not None
+                    answers.append(event.key in seen or theirs)
         except (DBAPIError, *UNREACHABLE) as error:
-            raise Unavailable from error
-        return rules.read_message(event, facts) is not None
+            log.warning(
+                "database unavailable for %d messages: %s", len(messages), error_name(error)
+            )
+            return [Unavailable() for _ in messages]
+        return answers
 
     async def _handle_once(
         self, event: Inbound, channel: Capabilities, bot_username: str
