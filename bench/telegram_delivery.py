@@ -18,9 +18,9 @@ a 120 s lease and a 30 s sweep (``bot.app.build`` has no setting for the lease);
 restart runs use 15 s and 3 s to stay short, and print how long those messages would
 wait with the coach's values. A process stopped with SIGTERM finishes what it claimed.
 
-Set COACH_BENCH_DATABASE_URL (a PostgreSQL server URL) to run on PostgreSQL: a temporary
-database is created on that server for each run and dropped after. Otherwise SQLite
-files in a temporary folder.
+Set COACH_BENCH_DATABASE_URL (or, as for the other benchmarks, COACH_TEST_DATABASE_URL: a
+PostgreSQL server URL) to run on PostgreSQL: a temporary database is created on that
+server for each run and dropped after. Otherwise SQLite files in a temporary folder.
 
 Then 3 sender processes at once on one PostgreSQL database and one fake (flood control on),
 each as ``coach run`` has it: its sender runs only while the process is elected
@@ -60,7 +60,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.scratch import code_version, figures_out, scratch_postgres
+from bench.scratch import code_version, figures_out, postgres_server, scratch_postgres
 from bot.app import stop_sender
 from bot.channels.telegram.aiogram_library import AiogramCalls
 from bot.channels.telegram.delivery import TelegramDelivery
@@ -81,7 +81,6 @@ from scheduler.jobs import sweep_outbox
 from tests.fakes import FakeTelegram, fake_telegram
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_ENV = "COACH_BENCH_DATABASE_URL"
 TOKEN = re.compile(r"\bm-(\d+)\b")
 LIMIT_PER_SECOND = 30  # Telegram's limit for a bot, all chats together
 
@@ -214,7 +213,7 @@ class Monitor:
 @asynccontextmanager
 async def database(folder: str, name: str) -> AsyncIterator[str]:
     """An empty database URL: a temporary PostgreSQL database when configured, else SQLite."""
-    server = os.environ.get(POSTGRES_ENV)
+    server = postgres_server()
     if not server:
         yield f"sqlite+aiosqlite:///{folder}/{name}.db"
         return
@@ -706,7 +705,7 @@ async def processes_run(folder: str, total: int, count: int) -> dict[str, Any]:
 
 async def run(only_processes: bool = False, messages: int = PLAIN_MESSAGES) -> dict[str, Any]:
     print("== telegram delivery: outbox → OutboxSender → aiogram → fake Bot API with limits ==")
-    server = os.environ.get(POSTGRES_ENV)
+    server = postgres_server()
     engine_name = "PostgreSQL (temporary databases)" if server else "SQLite (temporary files)"
     print(
         f"database: {engine_name}; fake limits 30/s in all, 20/min per group, 1/s per "
@@ -725,7 +724,7 @@ async def run(only_processes: bool = False, messages: int = PLAIN_MESSAGES) -> d
             if not server:
                 print(
                     f"-- {count} sender processes: skipped (on SQLite every process leads; set "
-                    f"{POSTGRES_ENV} to a PostgreSQL server to run it)"
+                    "COACH_BENCH_DATABASE_URL to a PostgreSQL server to run it)"
                 )
                 continue
             figures[f"processes_{count}"] = await processes_run(folder, messages, count)
