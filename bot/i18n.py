@@ -7,6 +7,7 @@ fallback, the source) instead of showing a stale translation.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -187,9 +188,15 @@ class Catalogs:
         if isinstance(value, Text):
             return self.render(value, code)
         if isinstance(value, int) and not isinstance(value, bool):
-            return format_decimal(value, locale=code)
+            return _decimal(value, code)
         return value
 
     def is_rtl(self, code: str) -> bool:
         language = self.languages.get(code)
         return language.rtl if language else False
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal(value: int, code: str) -> str:
+    """A whole number as the language writes it (Babel works it out anew each time)."""
+    return str(format_decimal(value, locale=code))

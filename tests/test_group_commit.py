@@ -5,6 +5,7 @@ others with it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from bot.services import coach as coach_module
 from bot.services.coach import CoachService, Handled
 from bot.services.figures_live import REGISTRY
 from bot.services.group_commit import GroupCommit
+from bot.store.outbox import OutboxDraft
 from bot.store.tables import EventRow, InboundKey, Learner, LessonProgressRow, OutboxRow
 from tests.builders import button, coach_service, command, sender, text
 from tests.test_handoff_model import Clock, Process
@@ -304,3 +306,26 @@ async def test_messages_that_come_together_are_looked_up_together(
         assert (seen["SELECT volunteers"], seen["SELECT inbound_keys"]) == (1, 1)
     finally:
         await process.engine.dispose()
+
+
+def test_an_outbox_draft_has_the_outbox_s_columns() -> None:
+    """A draft is written as the outbox row it stands for: no column missing, none more."""
+    drafted = {f.name for f in dataclasses.fields(OutboxDraft)}
+    assert drafted == {column.key for column in OutboxRow.__table__.columns}
+
+
+async def test_review_items_are_written_when_one_turn_of_the_batch_changes_them(
+    service: CoachService, engine: AsyncEngine
+) -> None:
+    people = ["a", "b", "ivan"]
+    for payload in (*STEPS, "next:first-steps/hello"):
+        for who in people:
+            await service.handle(_event(payload, who), CHANNEL)
+    await service.handle(command("start", sender("holds")), CHANNEL)
+    wrong = "ans:first-steps/colour/0"  # a missed question comes back later
+    events = [button(wrong if who == "ivan" else "menu", sender(who)) for who in people]
+    await at_once(service, events)
+    async with engine.connect() as connection:
+        found = dict((await connection.execute(select(Learner.chat_id, Learner.reviews))).all())
+    assert [item[:2] for item in found["ivan"]] == [["first-steps", "colour"]]
+    assert found["a"] == found["b"] == []

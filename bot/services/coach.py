@@ -41,8 +41,7 @@ from bot.services.rendering import Renderer
 from bot.services.transfers import Transfers
 from bot.store.data_use import traffic_since
 from bot.store.database import forget_old_pages, is_postgres
-from bot.store.outbox import OutboundMessage
-from bot.store.tables import OutboxRow
+from bot.store.outbox import OutboundMessage, OutboxDraft
 from bot.store.turn_rows import Held, TurnRows, identity
 from bot.store.unit_of_work import Store, UnitOfWork
 
@@ -78,7 +77,7 @@ class Done:
 
     index: int
     learner_id: int
-    sent: list[OutboxRow]
+    sent: list[OutboxDraft]
     later: list[Effect]
     handoff_id: int | None
     turn: Turn

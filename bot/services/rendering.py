@@ -13,7 +13,7 @@ from bot.core.lesson import picture_description
 from bot.core.text import CourseText, Text, for_channel
 from bot.course.chat_text import split_message
 from bot.i18n import Catalogs
-from bot.store.tables import OutboxRow
+from bot.store.outbox import OutboxDraft
 
 RLM = "\u200f"
 
@@ -38,9 +38,9 @@ class Renderer:
 
     def rows(
         self, replies: list[Reply], to: Destination, language: str, now: datetime
-    ) -> list[OutboxRow]:
+    ) -> list[OutboxDraft]:
         """The outbox rows for one event's replies (or one message of the coach's), in order."""
-        rows: list[OutboxRow] = []
+        rows: list[OutboxDraft] = []
         pressed = to.pressed_message_id if self.channel.can_edit else None
         for reply in replies:
             if reply.edit_only and pressed is None:
@@ -110,9 +110,9 @@ class Renderer:
 
     def _row(
         self, to: Destination, language: str, now: datetime, index: int, text: str
-    ) -> OutboxRow:
+    ) -> OutboxDraft:
         pull = self.channel.pull
-        return OutboxRow(
+        return OutboxDraft(
             learner_id=to.learner_id,
             channel=self.channel.name,
             chat_id=to.chat_id,

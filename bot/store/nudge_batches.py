@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.core.nudges import NudgeState
 from bot.core.state import LearnerState, LessonProgress
 from bot.store.learners import learner_state, lesson_progress
+from bot.store.outbox import OutboxDraft
 from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
 
 LEARNERS = cast(Table, Learner.__table__)
@@ -177,7 +178,7 @@ async def write_learners(session: AsyncSession, updates: Sequence[LearnerUpdate]
     await (await session.connection()).execute(statement, rows)
 
 
-def outbox_values(row: OutboxRow) -> dict[str, Any]:
+def outbox_values(row: OutboxRow | OutboxDraft) -> dict[str, Any]:
     """A rendered outbox row as the values of its ``INSERT``."""
     return {key: getattr(row, key) for key in OUTBOX_COLUMNS}
 

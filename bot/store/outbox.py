@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.numbers import ID_DIGITS, payload_number
 from bot.store.tables import Learner, OutboxRow
+
+
+@dataclass(slots=True)
+class OutboxDraft:
+    """An outbox row being made, as plain attributes (an ORM row keeps books on each of
+    them, and a turn makes several many times a second); ``row()`` is it as an ORM row.
+    Its fields are the outbox's columns (a test holds them equal); ``id`` is set once it
+    is written."""
+
+    channel: str
+    chat_id: str
+    text: str
+    language: str
+    dedupe_key: str
+    status: str
+    not_before: datetime
+    created_at: datetime
+    learner_id: int | None = None
+    buttons: list[Any] = field(default_factory=list)
+    media: dict[str, Any] | None = None
+    tag: str | None = None
+    inbound_key: str | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    platform_message_id: str | None = None
+    edit_message_id: str | None = None
+    reply_to_message_id: str | None = None
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+    text_bytes: int | None = None
+    id: int | None = None
+
+    def row(self) -> OutboxRow:
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
+        return OutboxRow(**values)
 
 
 @dataclass(frozen=True)
@@ -37,7 +73,10 @@ class OutboundMessage:
     attempts: int = 0
 
     @classmethod
-    def of(cls, row: OutboxRow) -> OutboundMessage:
+    def of(cls, row: OutboxRow | OutboxDraft) -> OutboundMessage:
+        """The message of a stored row (a draft once written: it has its id then)."""
+        if row.id is None:
+            raise ValueError("an outbox row not yet written has no id")
         buttons = tuple(Button(b["label"], b["payload"]) for b in row.buttons)
         return cls(
             id=row.id,
@@ -59,15 +98,17 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, row: OutboxRow) -> OutboxRow:
+    async def add(self, row: OutboxRow | OutboxDraft) -> OutboxRow:
+        if isinstance(row, OutboxDraft):
+            row = row.row()
         self.session.add(row)
         await self.session.flush()
         return row
 
-    async def add_all(self, rows: Iterable[OutboxRow]) -> list[OutboundMessage]:
+    async def add_all(self, rows: Iterable[OutboxRow | OutboxDraft]) -> list[OutboundMessage]:
         """Store these messages together (one INSERT where the database allows it) and
         give them as the channels see them, without reading them back."""
-        added = list(rows)
+        added = [row.row() if isinstance(row, OutboxDraft) else row for row in rows]
         self.session.add_all(added)
         await self.session.flush()
         return [OutboundMessage.of(row) for row in added]

@@ -20,18 +20,33 @@ from sqlalchemy import Row, and_, bindparam, insert, select, tuple_, update
 from bot.core.events import Sender
 from bot.core.state import LearnerState, LessonProgress
 from bot.store.learners import (
+    LESSON_STATUS,
     changed_progress,
     learner_state,
     learner_values,
-    lesson_progress,
     new_learner,
     progress_values,
 )
 from bot.store.nudge_batches import EVENTS, LEARNERS, OUTBOX, PROGRESS, outbox_values
-from bot.store.tables import OutboxRow
+from bot.store.outbox import OutboxDraft
 from bot.store.unit_of_work import KEYS, UnitOfWork
 
 Identity = tuple[str, str, str]
+
+
+PROGRESS_COLUMNS = tuple(
+    PROGRESS.c[name]
+    for name in (
+        "learner_id",
+        "lesson_id",
+        "status",
+        "step_id",
+        "score",
+        "step_attempts",
+        "started_at",
+        "finished_at",
+    )
+)
 
 
 def identity(sender: Sender) -> Identity:
@@ -64,7 +79,7 @@ class TurnRows:
         self._progress_changed: list[dict[str, Any]] = []
         self._keys: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
-        self._outbox: list[OutboxRow] = []
+        self._outbox: list[OutboxDraft] = []
 
     async def learners(
         self, senders: Sequence[Sender], now: datetime, timezone: str
@@ -104,10 +119,23 @@ class TurnRows:
     async def _progress(self, learner_ids: list[int]) -> dict[int, dict[str, LessonProgress]]:
         connection = await self.uow.session.connection()
         found: dict[int, dict[str, LessonProgress]] = {}
-        query = select(PROGRESS).where(PROGRESS.c.learner_id.in_(learner_ids))
-        for row in await connection.execute(query):
-            self._stored_progress.add((row.learner_id, row.lesson_id))
-            found.setdefault(row.learner_id, {})[row.lesson_id] = lesson_progress(row)
+        stored = self._stored_progress
+        query = select(*PROGRESS_COLUMNS).where(PROGRESS.c.learner_id.in_(learner_ids))
+        # A learner far in the course has dozens of rows: read them by position.
+        for (
+            learner,
+            lesson,
+            status,
+            step,
+            score,
+            attempts,
+            started,
+            finished,
+        ) in await connection.execute(query):
+            stored.add((learner, lesson))
+            found.setdefault(learner, {})[lesson] = LessonProgress(
+                lesson, LESSON_STATUS[status], step, score, started, finished, attempts
+            )
         return found
 
     def save(
@@ -134,7 +162,7 @@ class TurnRows:
     def record(self, learner_id: int, name: str, data: dict[str, Any], at: datetime) -> None:
         self._events.append({"learner_id": learner_id, "name": name, "data": data, "at": at})
 
-    def send(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+    def send(self, rows: list[OutboxDraft]) -> list[OutboxDraft]:
         """These messages go in the outbox with the batch; their ids are set then."""
         self._outbox.extend(rows)
         return rows
