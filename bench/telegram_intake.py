@@ -46,7 +46,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -315,7 +315,8 @@ class NoDatabaseBot:
             rows = self.renderer.rows(replies, Destination.of(inbound, 0), language, now)
             assert self.delivery is not None
             for number, row in enumerate(rows):
-                await self.delivery.deliver(replace(OutboundMessage.of(row), id=number))
+                row.id = number  # never written: numbered as an outbox would
+                await self.delivery.deliver(OutboundMessage.of(row))
         self.handled += 1
 
 
