@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import tempfile
@@ -40,7 +39,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.telegram_delivery import POSTGRES_ENV, database
+from bench.scratch import postgres_server
+from bench.telegram_delivery import database
 from bot.channels.whatsapp.channel import client
 from bot.channels.whatsapp.delivery import WhatsAppDelivery
 from bot.channels.whatsapp.errors import THROUGHPUT
@@ -302,7 +302,7 @@ async def run() -> None:
         f"{PAIR_BURST}, 24-hour window) =="
     )
     plan = make_plan()
-    engine = "PostgreSQL" if os.environ.get(POSTGRES_ENV) else "SQLite"
+    engine = "PostgreSQL" if postgres_server() else "SQLite"
     print(f"-- {plan.describe()}; {engine}")
     quiet = logging.getLogger("bot")  # the baseline's refusals, counted below, not printed
     level = quiet.level
