@@ -83,13 +83,12 @@ class Done:
     turn: Turn
 
 
+def _erases(effects: list[Effect]) -> bool:
+    return any(isinstance(e, Record) and e.name == ERASED for e in effects)
+
+
 def _lane(turn: Turn) -> tuple[str, str, str]:
     return identity(turn.event.sender)
-
-
-def error_name(error: BaseException) -> str:
-    """What a log says of an error: its type, never its message (it may quote a learner)."""
-    return type(error).__name__
 
 
 class Handled(list[OutboundMessage]):
@@ -273,12 +272,11 @@ class CoachService:
                 return list(await self._handle_together(turns))
             except Exception as error:
                 if stalled(error):  # tried one by one, each would wait as long again
-                    log.warning(
-                        "database unavailable for %d events: %s", len(turns), error_name(error)
-                    )
+                    name = type(error).__name__
+                    log.warning("database unavailable for %d events: %s", len(turns), name)
                     return [Unavailable() for _ in turns]
                 # A conflict, or a fault in one of the turns: that one fails alone.
-                log.info("%d events handled one by one: %s", len(turns), error_name(error))
+                log.info("%d events handled one by one: %s", len(turns), type(error).__name__)
         outcomes: list[Handled | Exception] = []
         for turn in turns:
             try:
@@ -318,9 +316,8 @@ class CoachService:
                 taken.learner_id,
                 len(taken.sent),
             )
-        for learner_id in erased:
-            if not await forget_old_pages(self.store.engine):
-                log.warning("erasure of learner %d: the WAL is still in use", learner_id)
+        if erased and not await forget_old_pages(self.store.engine):
+            log.warning("erasure of learners %s: the WAL is still in use", erased)
         if self.on_outbox is not None and any(
             taken.sent and not turns[taken.index].channel.pull for taken in done
         ):
@@ -384,7 +381,7 @@ class CoachService:
         )
         request_id = await uow.requests.save(held.id, before.request, after.request, language, now)
         later = any(isinstance(e, HandoffAction) for e in effects) and self.desk is not None
-        later = later or any(isinstance(e, Record) and e.name == ERASED for e in effects)
+        later = later or _erases(effects)
         if not later:
             for effect in effects:
                 if isinstance(effect, Record):
@@ -411,7 +408,7 @@ class CoachService:
                     await uow.record(learner.id, effect.name, effect.data, now)
                 elif isinstance(effect, HandoffAction) and self.desk is not None:
                     await self.desk.apply(uow, effect, turn.handoff_id, learner, now)
-            if any(isinstance(e, Record) and e.name == ERASED for e in turn.later):
+            if _erases(turn.later):
                 # A pull channel's answers go back with this response: nothing is kept.
                 keep = None if turn.turn.channel.pull else turn.turn.event.key
                 tell = self.desk.learner_gone if self.desk is not None else None

@@ -25,7 +25,7 @@ from bot.core.events import Inbound, InboundKind
 from bot.core.privacy import is_forget_word
 from bot.core.text import N_, Msg, Verbatim
 from bot.i18n import Catalogs
-from bot.services.coach import UNREACHABLE, Handled, Unavailable, error_name, exactly_once
+from bot.services.coach import UNREACHABLE, Handled, Unavailable, exactly_once
 from bot.services.erasure import VOLUNTEER_ERASED, ErasedKeys, erase_volunteer
 from bot.services.group_commit import GroupCommit
 from bot.services.handoffs import HandoffDesk, active_volunteer, active_volunteers
@@ -108,9 +108,8 @@ class VolunteerDesk:
                     theirs = rules.read_message(event, facts) is not None
                     answers.append(event.key in seen or theirs)
         except (DBAPIError, *UNREACHABLE) as error:
-            log.warning(
-                "database unavailable for %d messages: %s", len(messages), error_name(error)
-            )
+            name = type(error).__name__
+            log.warning("database unavailable for %d messages: %s", len(messages), name)
             return [Unavailable() for _ in messages]
         return answers
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.nudges import NudgeState
 from bot.core.state import LearnerState, LessonProgress
-from bot.store.learners import learner_state, lesson_progress
+from bot.store.learners import LESSON_STATUS, learner_state
 from bot.store.outbox import OutboxDraft
 from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
 
@@ -57,6 +57,21 @@ STATE_COLUMNS = tuple(
         "handoff_open",
         "reviews",
         "text_only",
+    )
+)
+
+
+PROGRESS_COLUMNS = tuple(
+    PROGRESS.c[name]
+    for name in (
+        "learner_id",
+        "lesson_id",
+        "status",
+        "step_id",
+        "score",
+        "step_attempts",
+        "started_at",
+        "finished_at",
     )
 )
 
@@ -100,7 +115,7 @@ async def read_due(
     rows = (await connection.execute(query)).all()
     if not rows:
         return []
-    progress = await _progress(connection, [row.id for row in rows])
+    progress = await read_progress(connection, [row.id for row in rows])
     return [_due_learner(row, progress.get(row.id, {})) for row in rows]
 
 
@@ -119,13 +134,26 @@ async def claim(session: AsyncSession, read: Sequence[DueLearner], lock: bool) -
     return {row.id for row in found if versions[row.id] == row.version}
 
 
-async def _progress(
-    connection: AsyncConnection, ids: list[int]
+async def read_progress(
+    connection: AsyncConnection, ids: Sequence[int]
 ) -> dict[int, dict[str, LessonProgress]]:
-    query = select(PROGRESS).where(PROGRESS.c.learner_id.in_(ids))
+    """These learners' lesson progress, by learner and lesson: one query. A learner far in
+    the course has dozens of rows: they are read by position."""
+    query = select(*PROGRESS_COLUMNS).where(PROGRESS.c.learner_id.in_(ids))
     found: dict[int, dict[str, LessonProgress]] = {}
-    for p in await connection.execute(query):
-        found.setdefault(p.learner_id, {})[p.lesson_id] = lesson_progress(p)
+    for (
+        learner,
+        lesson,
+        status,
+        step,
+        score,
+        attempts,
+        started,
+        finished,
+    ) in await connection.execute(query):
+        found.setdefault(learner, {})[lesson] = LessonProgress(
+            lesson, LESSON_STATUS[status], step, score, started, finished, attempts
+        )
     return found
 
 

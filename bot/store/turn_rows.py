@@ -18,35 +18,26 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, insert, select, tuple_, update
 
 from bot.core.events import Sender
-from bot.core.state import LearnerState, LessonProgress
+from bot.core.state import LearnerState
 from bot.store.learners import (
-    LESSON_STATUS,
     changed_progress,
     learner_state,
     learner_values,
     new_learner,
     progress_values,
 )
-from bot.store.nudge_batches import EVENTS, LEARNERS, OUTBOX, PROGRESS, outbox_values
+from bot.store.nudge_batches import (
+    EVENTS,
+    LEARNERS,
+    OUTBOX,
+    PROGRESS,
+    outbox_values,
+    read_progress,
+)
 from bot.store.outbox import OutboxDraft
 from bot.store.unit_of_work import KEYS, UnitOfWork
 
 Identity = tuple[str, str, str]
-
-
-PROGRESS_COLUMNS = tuple(
-    PROGRESS.c[name]
-    for name in (
-        "learner_id",
-        "lesson_id",
-        "status",
-        "step_id",
-        "score",
-        "step_attempts",
-        "started_at",
-        "finished_at",
-    )
-)
 
 
 def identity(sender: Sender) -> Identity:
@@ -107,7 +98,8 @@ class TurnRows:
             for row in inserted:
                 rows[(row.channel, row.chat_id, row.user_id)] = row
                 created.add(row.id)
-        progress = await self._progress([row.id for row in rows.values()])
+        progress = await read_progress(connection, [row.id for row in rows.values()])
+        self._stored_progress |= {(id_, lesson) for id_, got in progress.items() for lesson in got}
         return {
             key: (
                 Held(row.id, row.channel, row.chat_id, row.user_id, row.id in created),
@@ -115,28 +107,6 @@ class TurnRows:
             )
             for key, row in rows.items()
         }
-
-    async def _progress(self, learner_ids: list[int]) -> dict[int, dict[str, LessonProgress]]:
-        connection = await self.uow.session.connection()
-        found: dict[int, dict[str, LessonProgress]] = {}
-        stored = self._stored_progress
-        query = select(*PROGRESS_COLUMNS).where(PROGRESS.c.learner_id.in_(learner_ids))
-        # A learner far in the course has dozens of rows: read them by position.
-        for (
-            learner,
-            lesson,
-            status,
-            step,
-            score,
-            attempts,
-            started,
-            finished,
-        ) in await connection.execute(query):
-            stored.add((learner, lesson))
-            found.setdefault(learner, {})[lesson] = LessonProgress(
-                lesson, LESSON_STATUS[status], step, score, started, finished, attempts
-            )
-        return found
 
     def save(
         self,
@@ -149,12 +119,14 @@ class TurnRows:
         """Keep what the turn changed, to be written with the batch (``flush``)."""
         self._learners.append({"b_id": learner.id, **learner_values(after, now, next_nudge_at)})
         for lesson_id, progress in changed_progress(before, after):
-            values = {"b_learner": learner.id, "b_lesson": lesson_id, **progress_values(progress)}
+            values = progress_values(progress)
             if (learner.id, lesson_id) in self._stored_progress:
-                self._progress_changed.append(values)
+                key = {"b_learner": learner.id, "b_lesson": lesson_id}
+                self._progress_changed.append({**key, **values})
             else:
                 self._stored_progress.add((learner.id, lesson_id))
-                self._progress_new.append(values)
+                key = {"learner_id": learner.id, "lesson_id": lesson_id}
+                self._progress_new.append({**key, **values})
 
     def remember(self, key: str, learner_id: int, at: datetime) -> None:
         self._keys.append({"key": key, "learner_id": learner_id, "at": at})
@@ -189,13 +161,7 @@ class TurnRows:
                 self._progress_changed,
             )
         if self._progress_new:
-            await connection.execute(
-                insert(PROGRESS),
-                [
-                    {"learner_id": v["b_learner"], "lesson_id": v["b_lesson"], **_unkeyed(v)}
-                    for v in self._progress_new
-                ],
-            )
+            await connection.execute(insert(PROGRESS), self._progress_new)
         if self._keys:
             await connection.execute(insert(KEYS), self._keys)
         if self._events:
@@ -211,7 +177,3 @@ class TurnRows:
             for row in self._outbox:
                 row.id = ids[row.dedupe_key]
         self._clear()
-
-
-def _unkeyed(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if not key.startswith("b_")}
