@@ -18,8 +18,9 @@ from bot.services.coach import utc_now
 from bot.services.leader import Election
 from bot.store.database import create_engine
 from bot.store.delivery_queue import DeliveryQueue
-from bot.store.outbox import OutboundMessage
-from bot.store.tables import OutboxRow
+from bot.store.nudge_batches import outbox_values, write_outbox
+from bot.store.outbox import OutboundMessage, OutboxDraft
+from bot.store.turn_rows import TurnRows
 from bot.store.unit_of_work import Store
 from tests.conftest import emptied
 
@@ -91,22 +92,24 @@ async def until(condition: Callable[[], bool], within: float = ENOUGH) -> None:
         await asyncio.sleep(0.01)
 
 
+def draft(text: str, chat_id: str = "1001") -> OutboxDraft:
+    return OutboxDraft(
+        channel="election-test",
+        chat_id=chat_id,
+        text=text,
+        language="en",
+        dedupe_key=f"election:{text}",
+        status="pending",
+        not_before=utc_now() - timedelta(seconds=1),
+        created_at=utc_now(),
+    )
+
+
 async def written(store: Store, *texts: str) -> None:
     """Messages a process's service writes (the flush announces them to the others)."""
     async with store.unit_of_work() as uow:
         for text in texts:
-            await uow.outbox.add(
-                OutboxRow(
-                    channel="election-test",
-                    chat_id="1001",
-                    text=text,
-                    buttons=[],
-                    language="en",
-                    dedupe_key=f"election:{text}",
-                    not_before=utc_now() - timedelta(seconds=1),
-                    created_at=utc_now(),
-                )
-            )
+            await uow.outbox.add(draft(text).row())
 
 
 @pytest.fixture
@@ -129,6 +132,26 @@ async def test_of_three_processes_one_sends_what_any_of_them_writes_at_once(url:
         assert sorted(text for _, text in arrived) == ["one", "three", "two"]
         assert {process for process, _ in arrived} == {leader.name}
         assert sum(p.leads for p in started) == 1
+
+
+async def test_rows_written_in_one_statement_are_heard_at_once_too(url: str) -> None:
+    """A batch of turns and the reminder sweep write their rows without the ORM."""
+    async with processes(url, 2) as (started, arrived):
+        await until(lambda: sum(p.leads for p in started) == 1)
+        other = next(p for p in started if not p.leads)
+        await until(lambda: other.election.attempts >= 3)
+        async with other.store.unit_of_work() as uow:
+            rows = TurnRows(uow)
+            rows.send([draft("a turn's reply"), draft("to another chat", chat_id="1002")])
+            await rows.flush()
+        async with other.store.unit_of_work() as uow:
+            await write_outbox(uow.session, [outbox_values(draft("a reminder", chat_id="1003"))])
+        await until(lambda: len(arrived) == 3)  # heard at once, not at the next look in 60 s
+        assert sorted(text for _, text in arrived) == [
+            "a reminder",
+            "a turn's reply",
+            "to another chat",
+        ]
 
 
 async def test_when_the_sender_stops_another_takes_over_and_nothing_goes_twice(url: str) -> None:

@@ -23,6 +23,7 @@ from bot.core.nudges import NudgeState
 from bot.core.state import LearnerState, LessonProgress
 from bot.store.learners import LESSON_STATUS, learner_state
 from bot.store.outbox import OutboxDraft
+from bot.store.outbox_notices import announce_written
 from bot.store.tables import EventRow, Learner, LessonProgressRow, OutboxRow
 
 LEARNERS = cast(Table, Learner.__table__)
@@ -223,7 +224,9 @@ async def write_outbox(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
         statement = sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:
         statement = insert(OUTBOX)
-    await (await session.connection()).execute(statement, list(rows))
+    connection = await session.connection()
+    await connection.execute(statement, list(rows))
+    await announce_written(connection, ((row["channel"], row["chat_id"]) for row in rows))
 
 
 async def write_events(

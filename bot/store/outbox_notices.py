@@ -1,7 +1,9 @@
 """On PostgreSQL, a new outbox row is announced to every coach process (NOTIFY, sent when its
 transaction commits and dropped if it rolls back), so that what waits for it in another
 process (a web page's stream, the elected sender) hears of it at once instead of at its next
-look. On SQLite nothing is announced: those waiting look now and then.
+look. On SQLite nothing is announced: those waiting look now and then. Rows the ORM adds are
+announced by a flush hook; rows written in one statement (a batch of turns, the reminder
+sweep) by ``announce_written`` beside that statement.
 
 The flush hook is registered once, at import, and never removed: SQLAlchemy walks a listener
 list while it calls it, and the announcement's query lets other tasks run meanwhile, so adding
@@ -14,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Session
 
 from bot.store.tables import OutboxRow
@@ -26,6 +28,8 @@ from bot.store.tables import OutboxRow
 log = logging.getLogger(__name__)
 NOTICES = "coach_outbox"  # PostgreSQL's channel for LISTEN and NOTIFY; a notice is a chat id
 _ANNOUNCED: set[str] = set()
+# Every chat of a transaction in one statement (a notice per chat, sent at commit).
+_NOTIFY = text("SELECT pg_notify(:notices, chat) FROM unnest(CAST(:chats AS text[])) AS chat")
 
 
 def announce(channel: str) -> None:
@@ -33,14 +37,28 @@ def announce(channel: str) -> None:
     _ANNOUNCED.add(channel)
 
 
+def _notices(written: Iterable[tuple[str, str]]) -> dict[str, Any] | None:
+    """The parameters announcing these (channel, chat id) of new rows; None if none is."""
+    chats = sorted({chat_id for channel, chat_id in written if channel in _ANNOUNCED})
+    return {"notices": NOTICES, "chats": chats} if chats else None
+
+
 def _announce(session: Session, _context: Any) -> None:
     if session.bind is None or session.bind.dialect.name != "postgresql":
         return
-    chats = {r.chat_id for r in session.new if isinstance(r, OutboxRow) and r.channel in _ANNOUNCED}
-    for chat_id in sorted(chats):
-        session.connection().execute(
-            text("SELECT pg_notify(:notices, :chat)"), {"notices": NOTICES, "chat": chat_id}
-        )
+    notices = _notices((r.channel, r.chat_id) for r in session.new if isinstance(r, OutboxRow))
+    if notices is not None:
+        session.connection().execute(_NOTIFY, notices)
+
+
+async def announce_written(connection: AsyncConnection, written: Iterable[tuple[str, str]]) -> None:
+    """Announce the new rows of these (channel, chat id), written without the ORM (whose
+    flush hook announces the rows it adds)."""
+    if connection.dialect.name != "postgresql":
+        return
+    notices = _notices(written)
+    if notices is not None:
+        await connection.execute(_NOTIFY, notices)
 
 
 if not event.contains(Session, "after_flush", _announce):

@@ -35,6 +35,7 @@ from bot.store.nudge_batches import (
     read_progress,
 )
 from bot.store.outbox import OutboxDraft
+from bot.store.outbox_notices import announce_written
 from bot.store.unit_of_work import KEYS, UnitOfWork
 
 Identity = tuple[str, str, str]
@@ -176,4 +177,5 @@ class TurnRows:
             ids = {key: outbox_id for key, outbox_id in added}
             for row in self._outbox:
                 row.id = ids[row.dedupe_key]
+            await announce_written(connection, ((row.channel, row.chat_id) for row in self._outbox))
         self._clear()
