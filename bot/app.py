@@ -176,6 +176,7 @@ def add_jobs(coach: Coach, rules: Rules, capabilities: dict[str, Capabilities]) 
         coach.sender = make_sender(settings, store, deliveries)
         service.on_outbox = nudges.on_outbox = desk.on_outbox = coach.sender.wake
         retention.on_outbox = coach.sender.wake
+        service.sender = coach.sender
         coach.sender.on_unreachable = desk.learner_unreachable
         outbox = partial(sweep_outbox, DeliveryQueue(store), coach.sender, utc_now)
         coach.jobs.append(IntervalJob("outbox-sweep", settings.outbox_sweep_seconds, outbox))

@@ -133,8 +133,10 @@ class OutboxSender:
         self._stopping = False
         self.on_unreachable: Callable[[str, str], Awaitable[None]] | None = None
         self.election: Election | None = None
-        self._sending: set[asyncio.Task[None]] = set()  # one task a chat, while it sends
+        self._sending: set[asyncio.Task[bool]] = set()  # one task a chat, while it sends
+        self._chats: dict[tuple[str, str], asyncio.Task[bool]] = {}  # the newest of each chat
         self._in_flight = 0  # messages claimed and not yet sent or put back
+        self._running = False
         for channel in deliveries:
             announce(channel)
 
@@ -146,6 +148,22 @@ class OutboxSender:
     def sending(self) -> bool:
         """Whether this process sends now: always unless elections decide."""
         return self.election is None or SENDER in self.election.leading
+
+    def claimable(self) -> frozenset[str]:
+        """The channels whose new messages this process may claim as it writes them, to
+        hand them to ``take`` once written: none unless it is the one that sends now."""
+        if not self._running or self._stopping or not self.sending:
+            return frozenset()
+        return frozenset(self.deliveries)
+
+    async def take(self, messages: list[OutboundMessage]) -> None:
+        """Send these messages, claimed as they were written (``claimable``), without
+        claiming them from the outbox again. Should this process have stopped sending
+        meanwhile, they are given back to the outbox for the one that sends now."""
+        if self._running and not self._stopping and self.sending:
+            self._start(messages)
+        else:
+            await self.queue.release([message.id for message in messages])
 
     async def run_elected(self, election: Election) -> None:
         """``run`` whenever this process is elected to send, until stopped."""
@@ -170,6 +188,7 @@ class OutboxSender:
         it (the outbox never gives a chat's messages to two sends at once: a chat with a
         message on its way is not claimed again)."""
         await self.queue.recover(self.clock())
+        self._running = True
         try:
             while not self._stopping:
                 try:
@@ -180,6 +199,7 @@ class OutboxSender:
                 if claimed == 0 and not self._stopping:
                     await self._idle()
         finally:
+            self._running = False
             if not self._stopping:  # cancelled: what is on its way stops too (its claim runs out)
                 for task in self._sending:
                     task.cancel()
@@ -194,15 +214,24 @@ class OutboxSender:
         if room <= 0:
             return 0
         messages = await self.queue.claim(list(self.deliveries), self.clock(), room, self.lease)
-        for chat in by_chat(messages):
-            self._in_flight += len(chat)
-            task = asyncio.create_task(self._send_chat(chat))
-            self._sending.add(task)
-            task.add_done_callback(partial(self._chat_done, len(chat)))
+        self._start(messages)
         return len(messages)
 
-    def _chat_done(self, count: int, task: asyncio.Task[None]) -> None:
+    def _start(self, messages: list[OutboundMessage]) -> None:
+        """Send claimed messages, a task a chat. A chat still sending here (claimed by two
+        transactions at once: a group's learners write together) sends these after."""
+        for chat in by_chat(messages):
+            key = (chat[0].channel, chat[0].chat_id)
+            self._in_flight += len(chat)
+            task = asyncio.create_task(self._send_chat(chat, after=self._chats.get(key)))
+            self._chats[key] = task
+            self._sending.add(task)
+            task.add_done_callback(partial(self._chat_done, key, len(chat)))
+
+    def _chat_done(self, key: tuple[str, str], count: int, task: asyncio.Task[bool]) -> None:
         self._sending.discard(task)
+        if self._chats.get(key) is task:
+            del self._chats[key]
         self._in_flight -= count
         self._wake.set()  # the chat's next messages may be claimed now
         error = None if task.cancelled() else task.exception()
@@ -224,16 +253,26 @@ class OutboxSender:
         await self.marks.flush()
         return claimed
 
-    async def _send_chat(self, messages: list[OutboundMessage]) -> None:
+    async def _send_chat(
+        self, messages: list[OutboundMessage], after: asyncio.Task[bool] | None = None
+    ) -> bool:
+        """Send a chat's messages in order, once its earlier ones (``after``) went; whether
+        all of them went (or ended for good): the chat's later messages may go too."""
         started = self.limiter.clock()
+        if after is not None:
+            await asyncio.wait([after])
+            if after.cancelled() or after.exception() is not None or not after.result():
+                await self.queue.release([m.id for m in messages])  # after the earlier ones
+                return False
         for index, message in enumerate(messages):
             try:
                 if not await self._send_one(message, started):
                     await self.queue.release([m.id for m in messages[index + 1 :]])
-                    return
+                    return False
             except _ClaimRanOut:
                 log.warning("messages %d and after waited past their claim", message.id)
-                return  # theirs to send again once the claim runs out
+                return False  # theirs to send again once the claim runs out
+        return True
 
     async def _send_one(self, message: OutboundMessage, started: float) -> bool:
         """Send one message; False when the chat's later messages must wait."""

@@ -10,8 +10,8 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -41,8 +41,9 @@ from bot.services.rendering import Renderer
 from bot.services.transfers import Transfers
 from bot.store.data_use import traffic_since
 from bot.store.database import forget_old_pages, is_postgres
+from bot.store.delivery_queue import PENDING, SENDING
 from bot.store.outbox import OutboundMessage, OutboxDraft
-from bot.store.turn_rows import Held, TurnRows, identity
+from bot.store.turn_rows import Claim, Held, TurnRows, identity
 from bot.store.unit_of_work import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,17 @@ class Done:
 
 def _erases(effects: list[Effect]) -> bool:
     return any(isinstance(e, Record) and e.name == ERASED for e in effects)
+
+
+class Sending(Protocol):
+    """This process's sender, as the service hands it the messages it claimed as it wrote
+    them (``bot.delivery.sender.OutboxSender``)."""
+
+    lease: timedelta
+
+    def claimable(self) -> frozenset[str]: ...
+
+    async def take(self, messages: list[OutboundMessage]) -> None: ...
 
 
 def _lane(turn: Turn) -> tuple[str, str, str]:
@@ -182,6 +194,8 @@ class CoachService:
         self.rules = rules
         self.clock = clock
         self.on_outbox = on_outbox
+        # New replies of the channels it sends go out claimed for it, without a claim.
+        self.sender: Sending | None = None
         self.desk = desk
         # Recognises the updates of learners erased since (set from the app's secret key).
         self.erased_keys = ErasedKeys()
@@ -306,7 +320,7 @@ class CoachService:
                 held, before = learners[identity(turn.event.sender)]
                 before = replace(before, request=requests.get(held.id))
                 done.append(await self._turn(uow, rows, index, turn, held, before, now))
-            await rows.flush()
+            await rows.flush(self._claim(now))
             erased = await self._desk_and_erasure(uow, [d for d in done if d.later], now)
         for taken in done:
             answers[taken.index] = Handled([OutboundMessage.of(row) for row in taken.sent])
@@ -318,11 +332,21 @@ class CoachService:
             )
         if erased and not await forget_old_pages(self.store.engine):
             log.warning("erasure of learners %s: the WAL is still in use", erased)
+        claimed = [OutboundMessage.of(row) for d in done for row in d.sent if row.status == SENDING]
+        if claimed and self.sender is not None:
+            await self.sender.take(claimed)
         if self.on_outbox is not None and any(
-            taken.sent and not turns[taken.index].channel.pull for taken in done
+            row.status == PENDING for taken in done for row in taken.sent
         ):
             self.on_outbox()
         return [answer for answer in answers if answer is not None]
+
+    def _claim(self, now: datetime) -> Claim | None:
+        """New replies go out claimed for this process's sender, when it sends now."""
+        if self.sender is None:
+            return None
+        channels = self.sender.claimable()
+        return Claim(channels, now, now + self.sender.lease) if channels else None
 
     async def _sort_out(
         self, uow: UnitOfWork, turns: list[Turn], answers: list[Handled | None], now: datetime

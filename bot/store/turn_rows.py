@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.events import Sender
 from bot.core.state import LearnerState
+from bot.store.delivery_queue import PENDING, SENDING
 from bot.store.learners import (
     changed_progress,
     learner_state,
@@ -44,6 +46,16 @@ Identity = tuple[str, str, str]
 def identity(sender: Sender) -> Identity:
     """One learner: a person in a chat on a channel."""
     return (sender.channel, sender.chat_id, sender.user_id)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """New messages of these channels, due by ``now``, are claimed as they are written,
+    until ``until``: this process sends them without claiming them from the outbox."""
+
+    channels: frozenset[str]
+    now: datetime
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -140,9 +152,12 @@ class TurnRows:
         self._outbox.extend(rows)
         return rows
 
-    async def flush(self) -> None:
-        """Write what the turns kept: one statement per table, learners first."""
+    async def flush(self, claim: Claim | None = None) -> None:
+        """Write what the turns kept: one statement per table, learners first. With a
+        ``claim``, new messages go out claimed for this process's sender where they may."""
         connection = await self.uow.session.connection()
+        if claim is not None:
+            await self._claim(connection, claim)
         # The SET clauses are the parameters' columns (the same in every row of a list).
         if self._learners:
             await connection.execute(
@@ -179,3 +194,34 @@ class TurnRows:
                 row.id = ids[row.dedupe_key]
             await announce_written(connection, ((row.channel, row.chat_id) for row in self._outbox))
         self._clear()
+
+    async def _claim(self, connection: AsyncConnection, claim: Claim) -> None:
+        """Claim the new messages due now of the claim's channels, each chat's up to its
+        first one not due, unless the chat has others waiting or being sent: those go first,
+        and then these, claimed from the outbox as usual. One query for the batch."""
+        due: list[OutboxDraft] = []
+        stopped: set[tuple[str, str]] = set()
+        for row in self._outbox:
+            chat = (row.channel, row.chat_id)
+            if row.status != PENDING or row.channel not in claim.channels:
+                continue
+            if chat in stopped or row.not_before > claim.now:
+                stopped.add(chat)
+            else:
+                due.append(row)
+        if not due:
+            return
+        waiting = (
+            select(OUTBOX.c.channel, OUTBOX.c.chat_id)
+            .distinct()
+            .where(
+                OUTBOX.c.status.in_((PENDING, SENDING)),
+                OUTBOX.c.channel.in_({row.channel for row in due}),
+                OUTBOX.c.chat_id.in_({row.chat_id for row in due}),
+            )
+        )
+        busy = {(channel, chat_id) for channel, chat_id in await connection.execute(waiting)}
+        for row in due:
+            if (row.channel, row.chat_id) not in busy:
+                row.status = SENDING
+                row.claimed_until = claim.until
