@@ -42,6 +42,7 @@ from bot.services.transfers import Transfers
 from bot.store.data_use import traffic_since
 from bot.store.database import forget_old_pages, is_postgres
 from bot.store.delivery_queue import PENDING, SENDING
+from bot.store.known_states import KnownStates
 from bot.store.outbox import OutboundMessage, OutboxDraft
 from bot.store.turn_rows import Claim, Held, TurnRows, identity
 from bot.store.unit_of_work import Store, UnitOfWork
@@ -203,6 +204,7 @@ class CoachService:
         # ``help_link``), for a channel that learns it only once it runs (Telegram's getMe).
         self.help_links: dict[str, str] = {}
         self.transfers = Transfers(store)
+        self.known = KnownStates()  # learners' states as this process last wrote them
         # Events that arrive while a batch is in its transaction go together in the next.
         # On PostgreSQL two batches may be in flight (SQLite writes one at a time anyway).
         self.turns: GroupCommit[Turn, Handled] = GroupCommit(
@@ -312,7 +314,7 @@ class CoachService:
             going = await self._sort_out(uow, turns, answers, now)
             rows = TurnRows(uow)
             learners = await rows.learners(
-                [turn.event.sender for _, turn in going], now, self.rules.timezones[0]
+                [turn.event.sender for _, turn in going], now, self.rules.timezones[0], self.known
             )
             requests = await uow.requests.current_of([held.id for held, _ in learners.values()])
             done: list[Done] = []
@@ -322,6 +324,10 @@ class CoachService:
                 done.append(await self._turn(uow, rows, index, turn, held, before, now))
             await rows.flush(self._claim(now))
             erased = await self._desk_and_erasure(uow, [d for d in done if d.later], now)
+        for learner_id, (stamp, state) in rows.written.items():  # committed: theirs now
+            self.known.put(learner_id, stamp, state)
+        for learner_id in erased:
+            self.known.forget(learner_id)
         for taken in done:
             answers[taken.index] = Handled([OutboundMessage.of(row) for row in taken.sent])
             log.info(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.events import Sender
 from bot.core.state import LearnerState
 from bot.store.delivery_queue import PENDING, SENDING
+from bot.store.known_states import KnownStates, Stamp, stamp, written
 from bot.store.learners import (
     changed_progress,
     learner_state,
@@ -67,6 +68,7 @@ class Held:
     chat_id: str
     user_id: str
     new: bool  # created by this transaction
+    stamp: Stamp  # as read (``bot.store.known_states``)
 
 
 class TurnRows:
@@ -75,6 +77,8 @@ class TurnRows:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._stored_progress: set[tuple[int, str]] = set()
+        # Each learner's state as the batch writes it, with their row's stamp once written.
+        self.written: dict[int, tuple[Stamp, LearnerState]] = {}
         self._clear()
 
     def _clear(self) -> None:
@@ -86,10 +90,15 @@ class TurnRows:
         self._outbox: list[OutboxDraft] = []
 
     async def learners(
-        self, senders: Sequence[Sender], now: datetime, timezone: str
+        self,
+        senders: Sequence[Sender],
+        now: datetime,
+        timezone: str,
+        known: KnownStates | None = None,
     ) -> dict[Identity, tuple[Held, LearnerState]]:
         """The learners behind these senders with their state, locked for the transaction
-        (PostgreSQL); those seen for the first time are created, in one statement."""
+        (PostgreSQL); those seen for the first time are created, in one statement. The
+        progress of a learner whose state is ``known`` as their row is now is not read."""
         connection = await self.uow.session.connection()
         wanted: dict[Identity, Sender] = {identity(s): s for s in senders}
         if not wanted:
@@ -111,12 +120,22 @@ class TurnRows:
             for row in inserted:
                 rows[(row.channel, row.chat_id, row.user_id)] = row
                 created.add(row.id)
-        progress = await read_progress(connection, [row.id for row in rows.values()])
-        self._stored_progress |= {(id_, lesson) for id_, got in progress.items() for lesson in got}
+        states: dict[int, LearnerState] = {}
+        for row in rows.values():
+            state = known.get(row) if known is not None and row.id not in created else None
+            if state is not None:
+                states[row.id] = state
+        unknown = [row.id for row in rows.values() if row.id not in states]
+        progress = await read_progress(connection, unknown) if unknown else {}
+        for id_, got in [*progress.items(), *((i, s.progress) for i, s in states.items())]:
+            self._stored_progress |= {(id_, lesson) for lesson in got}
+        for row in rows.values():
+            if row.id not in states:
+                states[row.id] = learner_state(row, progress.get(row.id, {}))
         return {
             key: (
-                Held(row.id, row.channel, row.chat_id, row.user_id, row.id in created),
-                learner_state(row, progress.get(row.id, {})),
+                Held(row.id, row.channel, row.chat_id, row.user_id, row.id in created, stamp(row)),
+                states[row.id],
             )
             for key, row in rows.items()
         }
@@ -131,6 +150,7 @@ class TurnRows:
     ) -> None:
         """Keep what the turn changed, to be written with the batch (``flush``)."""
         self._learners.append({"b_id": learner.id, **learner_values(after, now, next_nudge_at)})
+        self.written[learner.id] = (written(learner.stamp), after)
         for lesson_id, progress in changed_progress(before, after):
             values = progress_values(progress)
             if (learner.id, lesson_id) in self._stored_progress:
