@@ -90,8 +90,10 @@ def rss_mib() -> float:
 
 
 def peak_rss_mib() -> float:
-    """The process's peak resident memory so far (ru_maxrss is KiB on Linux), MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB
+    """The process's peak resident memory so far (VmHWM), MiB. Not ``ru_maxrss``: Linux
+    keeps it across ``exec``, so a child started by a large parent (``python -m bench``,
+    after the other benchmarks) would report at least the parent's size at the fork."""
+    return child_peak_mib(os.getpid())
 
 
 def child_peak_mib(pid: int) -> float:
