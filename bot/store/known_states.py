@@ -22,10 +22,9 @@ KNOWN_MOST = 1024  # learners: a few hundred write in a busy hour
 Stamp = tuple[int, datetime, str, str, str]  # version, created, channel, chat, user
 
 
-def stamp(row: Any, version: int | None = None) -> Stamp:
+def stamp(row: Any) -> Stamp:
     """What must be unchanged in a learner's row for a state kept of it to hold."""
-    written = row.version if version is None else version
-    return (written, row.created_at, row.channel, row.chat_id, row.user_id)
+    return (row.version, row.created_at, row.channel, row.chat_id, row.user_id)
 
 
 def written(read: Stamp) -> Stamp:
