@@ -1,5 +1,5 @@
-"""``/data`` in the web chat and in Telegram: a learner takes a lesson with a picture, asks,
-and reads the figure the rows of what moved add up to."""
+"""``/data`` in the web chat, in Telegram and on WhatsApp: a learner takes a lesson with a
+picture, asks, and reads the figure the rows of what moved add up to."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import Coach, build
 from bot.channels.telegram.inbound import CHANNEL as TELEGRAM
 from bot.channels.webchat import CHANNEL as WEB
+from bot.channels.whatsapp.inbound import CHANNEL as WHATSAPP
 from bot.core.channel import Capabilities
 from bot.i18n import Catalogs, data_size
 from bot.services.coach import utc_now
@@ -34,6 +35,8 @@ from tests.telegram_learner import (
     small_course,
 )
 from tests.web_learner import WebLearner
+from tests.whatsapp_learner import WhatsAppLearner, coach_on_whatsapp
+from tests.whatsapp_learner import learner_row as wa_learner_row
 
 DELIVERED = ("sent", "delivered", "read")
 
@@ -116,13 +119,13 @@ async def web_learner_row(coach: Coach, learner: WebLearner) -> Learner:
     return row
 
 
-async def takes_the_picture_lesson(learner: WebLearner | TelegramLearner) -> None:
+async def takes_the_picture_lesson(learner: WebLearner | TelegramLearner | WhatsAppLearner) -> None:
     await learner.says("/start")
     await learner.taps("English")
     await learner.taps("Basics")
     await learner.taps("Buttons (1 min)")
     said = await learner.taps("▶️ Start")
-    assert said[-1] == "Buttons are under my message."
+    assert said[-1].startswith("Buttons are under my message.")  # WhatsApp numbers its options
     said = await learner.taps("Next ➡️")
     assert said[0].startswith("You saw a picture.")
 
@@ -233,3 +236,22 @@ async def test_in_a_telegram_group_no_ones_own_figure_is_told(
             "Amina: In a group every message reaches every member's phone, "
             "so I cannot count your own data here."
         ]
+
+
+async def test_on_whatsapp_data_tells_what_the_lesson_moved(
+    database_url: str, engine: object, tmp_path: Path
+) -> None:
+    course = picture_course(tmp_path)
+    async with coach_on_whatsapp(database_url, curriculum=course) as (coach, graph):
+        learner = WhatsAppLearner(coach, graph, "33612345678", "Amina")
+        await takes_the_picture_lesson(learner)
+        async with reading(coach) as session:
+            row = await wa_learner_row(coach, learner.wa_id)
+            expected = await expected_figure(session, row, WHATSAPP)
+
+        said = await learner.says("/data")
+        assert said == [
+            f"{expected}\n\nPictures are on: “Save data: no pictures” leaves them out."
+            "\n\n1. Save data: no pictures\n2. Back to the menu"  # WhatsApp numbers its options
+        ]
+        assert learner.choices() == ["Save data: no pictures", "Back to the menu"]
