@@ -90,4 +90,5 @@ def main() -> None:
         give(results)
 
 
-main()
+if __name__ == "__main__":  # importing it (a test, a tool) runs nothing
+    main()
