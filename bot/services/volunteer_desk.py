@@ -103,10 +103,12 @@ class VolunteerDesk:
                 volunteers = await active_volunteers(uow, senders)
                 answers: list[bool | Exception] = []
                 for event, channel in messages:
+                    if event.key in seen:  # handled already: its stored answer is theirs
+                        answers.append(True)
+                        continue
                     volunteer = volunteers.get(event.sender.user_id)
                     facts = await self._facts(uow, event, channel, volunteer)
-                    theirs = rules.read_message(event, facts) is not None
-                    answers.append(event.key in seen or theirs)
+                    answers.append(rules.read_message(event, facts) is not None)
         except (DBAPIError, *UNREACHABLE) as error:
             name = type(error).__name__
             log.warning("database unavailable for %d messages: %s", len(messages), name)
