@@ -149,18 +149,22 @@ class OutboxSender:
         """Whether this process sends now: always unless elections decide."""
         return self.election is None or SENDER in self.election.leading
 
+    @property
+    def _taking(self) -> bool:
+        """Whether messages claimed as they are written may be handed to this sender now:
+        it runs, is not stopping, and is the one that sends."""
+        return self._running and not self._stopping and self.sending
+
     def claimable(self) -> frozenset[str]:
         """The channels whose new messages this process may claim as it writes them, to
         hand them to ``take`` once written: none unless it is the one that sends now."""
-        if not self._running or self._stopping or not self.sending:
-            return frozenset()
-        return frozenset(self.deliveries)
+        return frozenset(self.deliveries) if self._taking else frozenset()
 
     async def take(self, messages: list[OutboundMessage]) -> None:
         """Send these messages, claimed as they were written (``claimable``), without
         claiming them from the outbox again. Should this process have stopped sending
         meanwhile, they are given back to the outbox for the one that sends now."""
-        if self._running and not self._stopping and self.sending:
+        if self._taking:
             self._start(messages)
         else:
             await self.queue.release([message.id for message in messages])
