@@ -127,11 +127,11 @@ class TurnRows:
                 states[row.id] = state
         unknown = [row.id for row in rows.values() if row.id not in states]
         progress = await read_progress(connection, unknown) if unknown else {}
-        for id_, got in [*progress.items(), *((i, s.progress) for i, s in states.items())]:
-            self._stored_progress |= {(id_, lesson) for lesson in got}
         for row in rows.values():
             if row.id not in states:
                 states[row.id] = learner_state(row, progress.get(row.id, {}))
+        # Every lesson in a state has its row: read now, or written when the state was kept.
+        self._stored_progress |= {(i, lesson) for i, s in states.items() for lesson in s.progress}
         return {
             key: (
                 Held(row.id, row.channel, row.chat_id, row.user_id, row.id in created, stamp(row)),
